@@ -1,0 +1,165 @@
+"""``delivery-window demo | replay | migrate | sandbox``: the commands behind the Makefile."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+
+from delivery_window import runtime
+
+
+def _day(text: str | None) -> date:
+    # Default: yesterday — a past day, so the DAG replays and its waits pass at once.
+    return date.fromisoformat(text) if text else date.today() - timedelta(days=1)
+
+
+def cmd_migrate(args) -> int:
+    from delivery_window.migrate import apply_migrations
+
+    url = args.db_url or runtime.database_url("delivery_window", prefer_local=True)
+    with runtime.dsn_connect(url) as conn:
+        applied = apply_migrations(conn)
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'} on {url}")
+    return 0
+
+
+def prepare_day(url: str, scenario: str | None, day: date) -> None:
+    """Source contract + report schema; with a scenario, (re)write that day's platform rows."""
+    from delivery_window.migrate import apply_migrations
+    from delivery_window.sandbox.scenarios import apply_source_contract, generate_day, write_day
+
+    with runtime.dsn_connect(url) as conn:
+        apply_source_contract(conn)
+        apply_migrations(conn)
+        if scenario:
+            write_day(conn, generate_day(scenario, day))
+            conn.commit()
+
+
+def run_day(url: str, scenario: str, day: date, *, dry_run: bool = False) -> int:
+    """Sandbox up, connections set, Airflow ready, the real DAG run with dag.test(), report printed."""
+    from delivery_window.connections import sandbox_connections
+    from delivery_window.sandbox.server import Sandbox
+
+    runtime.configure_airflow(runtime.CACHE / "airflow")
+    with Sandbox(scenario=scenario).start() as sandbox:
+        runtime.set_connections(
+            sandbox_connections(sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
+        )
+        runtime.init_airflow_db()
+        started = time.perf_counter()
+        dag_run = runtime.run_dag(day, dry_run=dry_run)
+        elapsed = time.perf_counter() - started
+        print_report(url, day, sandbox, dag_run, elapsed)
+    return 0 if str(dag_run.state) == "success" else 1
+
+
+def print_report(url: str, day: date, sandbox, dag_run, elapsed: float) -> None:
+    """The day's report from delivery_ops, plus what the sandbox received (pages, Slack posts)."""
+    from delivery_window import store
+
+    with runtime.dsn_connect(url) as conn:
+        report = store.execute(conn, "select_daily_report", {"delivery_date": day})
+    print()
+    print(report[0]["report_text"] if report else f"no daily report for {day} (run state {dag_run.state})")
+    pages = sandbox.requests("pagerduty")
+    slack = sandbox.requests("slack")
+    print(f"{'sandbox received'.ljust(20)}  {len(pages)} PagerDuty event(s), {len(slack)} Slack post(s)")
+    print(f"{'DAG run'.ljust(20)}  {dag_run.state} in {elapsed:.1f} s")
+
+
+def cmd_demo(args) -> int:
+    day = _day(args.date)
+    url = runtime.database_url("delivery_window_demo", prefer_local=False)
+    print(f"demo: scenario={args.scenario} date={day} report DB={url}")
+    prepare_day(url, args.scenario, day)
+    return run_day(url, args.scenario, day, dry_run=args.dry_run)
+
+
+def cmd_replay(args) -> int:
+    day = date.fromisoformat(args.date)
+    url = args.db_url or runtime.database_url("delivery_window_demo", prefer_local=False)
+    prepare_day(url, None, day)
+    return run_day(url, "healthy", day, dry_run=args.dry_run)
+
+
+def cmd_sandbox(args) -> int:
+    from delivery_window.sandbox.__main__ import main as sandbox_main
+
+    return sandbox_main(["--scenario", args.scenario] + (["--port", str(args.port)] if args.port else []))
+
+
+def cmd_airflow(args) -> int:
+    """``airflow standalone`` on 127.0.0.1 with every connection pointed at a sandbox in this process."""
+    import subprocess
+
+    from delivery_window.connections import sandbox_connections
+    from delivery_window.sandbox.server import Sandbox
+
+    url = runtime.database_url("delivery_window_demo", prefer_local=False)
+    for day in (date.today() - timedelta(days=1), date.today()):
+        prepare_day(url, args.scenario, day)
+    runtime.configure_airflow(runtime.CACHE / "airflow-ui")
+    os.environ.update(
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(args.port),
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{args.port}",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
+        # standalone launches its components as bare `airflow ...`: the venv's bin must be on PATH.
+        PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+    )
+    with Sandbox(scenario=args.scenario).start() as sandbox:
+        runtime.set_connections(
+            sandbox_connections(sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
+        )
+        print(f"sandbox at {sandbox.url}; Airflow UI at http://127.0.0.1:{args.port} (Ctrl-C stops both)")
+        proc = subprocess.Popen(["airflow", "standalone"], start_new_session=True)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            import signal
+
+            proc.send_signal(signal.SIGINT)  # SIGTERM would orphan standalone's components
+            return proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``delivery-window`` command."""
+    parser = argparse.ArgumentParser(prog="delivery-window", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="simulate a whole delivery day end to end and print its report")
+    demo.add_argument("--scenario", default="healthy")
+    demo.add_argument("--date", help="delivery date YYYY-MM-DD (default: yesterday)")
+    demo.add_argument("--dry-run", action="store_true", help="record notifications without sending")
+    demo.set_defaults(fn=cmd_demo)
+
+    replay = sub.add_parser("replay", help="run the DAG over a day already in the database")
+    replay.add_argument("--date", required=True)
+    replay.add_argument("--db-url", help="report/source database (default: DELIVERY_DB_URL or embedded)")
+    replay.add_argument("--dry-run", action="store_true")
+    replay.set_defaults(fn=cmd_replay)
+
+    migrate = sub.add_parser("migrate", help="apply the delivery_ops migrations (idempotent)")
+    migrate.add_argument("--db-url", help="default: DELIVERY_DB_URL, else local Postgres, else embedded")
+    migrate.set_defaults(fn=cmd_migrate)
+
+    sandbox = sub.add_parser("sandbox", help="run the external-services sandbox in the foreground")
+    sandbox.add_argument("--scenario", default="healthy")
+    sandbox.add_argument("--port", type=int, default=0)
+    sandbox.set_defaults(fn=cmd_sandbox)
+
+    ui = sub.add_parser("airflow", help="Airflow UI (standalone) wired to the sandbox")
+    ui.add_argument("--scenario", default="healthy")
+    ui.add_argument("--port", type=int, default=8080)
+    ui.set_defaults(fn=cmd_airflow)
+
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Every Airflow connection id the package uses, in one place.
+
+Production points these at the real services; the demo and tests point them at the sandbox
+(see ``sandbox_connections``). Tasks name only the ids they need.
+"""
+
+from __future__ import annotations
+
+import json
+
+DELIVERY_DB = "delivery_db"  # postgres: platform.* (read) and delivery_ops.* (write)
+REDIS = "delivery_redis"  # redis: delivery cache / queue
+WHATSAPP = "whatsapp_cloud"  # http: Graph API; password = token; extra: api_version, waba_id
+CLOUDINARY = "cloudinary"  # http: login/password = api_key/api_secret; extra: cloud_name
+OPENAI = "openai_api"  # http: password = API key
+COMPLIANCE = "compliance_engine"  # http
+DATADOG = "datadog_api"  # http: password = DD-API-KEY; extra: app_key
+GRAFANA = "grafana_api"  # http: password = service-account token; extra: dashboard_uid
+PAGERDUTY = "pagerduty_events"  # pagerduty_events: password = routing key; host = base URL (sandbox)
+DELIVERY_SERVICE = "delivery_service"  # http: the platform's delivery service that runbooks act on
+
+# Slack incoming webhooks, one per purpose (protocol: communication_channels.slack_channels).
+SLACK_WAR_ROOM = "slack_war_room"
+SLACK_DELIVERY_OPS = "slack_delivery_ops"
+SLACK_ENGINEERING_ALERTS = "slack_engineering_alerts"
+SLACK_EXECUTIVE_ALERTS = "slack_executive_alerts"
+
+# Path prefix of each service on the sandbox (one HTTP server stands in for all of them).
+SANDBOX_PREFIX = {
+    WHATSAPP: "/whatsapp",
+    CLOUDINARY: "/cloudinary",
+    OPENAI: "/openai",
+    COMPLIANCE: "/compliance",
+    DATADOG: "/datadog",
+    GRAFANA: "/grafana",
+    PAGERDUTY: "/pagerduty",
+    DELIVERY_SERVICE: "/delivery",
+}
+SLACK_SANDBOX_PATH = {
+    SLACK_WAR_ROOM: "/slack/services/T0SANDBOX/B0WARROOM/delivery-war-room",
+    SLACK_DELIVERY_OPS: "/slack/services/T0SANDBOX/B0DELOPS/delivery-ops",
+    SLACK_ENGINEERING_ALERTS: "/slack/services/T0SANDBOX/B0ENGALR/engineering-alerts",
+    SLACK_EXECUTIVE_ALERTS: "/slack/services/T0SANDBOX/B0EXECAL/executive-alerts",
+}
+SANDBOX_WABA_ID = "102290129340398"
+
+
+def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` environment values that point every connection at the sandbox."""
+    from urllib.parse import urlsplit
+
+    def http(prefix: str, **extra: str) -> str:
+        return json.dumps(
+            {"conn_type": "http", "host": sandbox_url + prefix, "password": "sandbox-token", "extra": extra}
+        )
+
+    db = urlsplit(db_url)
+    conns = {
+        DELIVERY_DB: json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": db.hostname,
+                "port": db.port or 5432,
+                "login": db.username or "postgres",
+                "password": db.password or "",
+                "schema": db.path.lstrip("/") or "postgres",
+            }
+        ),
+        REDIS: redis_url.replace("redis://", "redis://", 1),
+        WHATSAPP: http(SANDBOX_PREFIX[WHATSAPP], api_version="v23.0", waba_id=SANDBOX_WABA_ID),
+        CLOUDINARY: http(SANDBOX_PREFIX[CLOUDINARY], cloud_name="projectone"),
+        OPENAI: http(SANDBOX_PREFIX[OPENAI]),
+        COMPLIANCE: http(SANDBOX_PREFIX[COMPLIANCE]),
+        DATADOG: http(SANDBOX_PREFIX[DATADOG], app_key="sandbox-app-key"),
+        GRAFANA: http(SANDBOX_PREFIX[GRAFANA], dashboard_uid="delivery-window"),
+        DELIVERY_SERVICE: http(SANDBOX_PREFIX[DELIVERY_SERVICE]),
+        PAGERDUTY: json.dumps(
+            {
+                "conn_type": "pagerduty_events",
+                "host": sandbox_url + SANDBOX_PREFIX[PAGERDUTY],
+                "password": "R0SANDBOXROUTINGKEY0000000000000",
+            }
+        ),
+    }
+    for conn_id, path in SLACK_SANDBOX_PATH.items():
+        conns[conn_id] = json.dumps({"conn_type": "slackwebhook", "password": sandbox_url + path})
+    return conns

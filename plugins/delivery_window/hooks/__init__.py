@@ -1,0 +1,1 @@
+"""Hooks for the external services, built on the Airflow providers' hooks."""

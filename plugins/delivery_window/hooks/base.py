@@ -1,0 +1,91 @@
+"""A JSON-over-HTTP hook on the http provider's ``HttpHook`` that turns every failure into a precise message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from airflow.providers.http.hooks.http import HttpHook
+
+
+class ServiceError(RuntimeError):
+    """An external service could not be observed; ``kind`` says how (refused, timeout, http_status, malformed)."""
+
+    def __init__(self, service: str, kind: str, message: str, *, status: int | None = None, code: Any = None):
+        super().__init__(f"{service}: {message}")
+        self.service, self.kind, self.status, self.code = service, kind, status, code
+
+
+class JsonHttpHook(HttpHook):
+    """``HttpHook`` returning parsed JSON; the connection password is sent as a Bearer token."""
+
+    service = "http"
+    timeout_seconds = 10
+
+    def __init__(self, http_conn_id: str, method: str = "GET", timeout_seconds: float | None = None) -> None:
+        super().__init__(method=method, http_conn_id=http_conn_id)
+        if timeout_seconds is not None:
+            self.timeout_seconds = timeout_seconds
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a request (Bearer token by default)."""
+        password = self.get_connection(self.http_conn_id).password
+        return {"Authorization": f"Bearer {password}"} if password else {}
+
+    def error_message(self, status: int, body: Any) -> tuple[str, Any]:
+        """(message, error code) for a non-2xx answer; services override to read their own envelopes."""
+        return f"HTTP {status}: {str(body)[:200]}", None
+
+    def call(self, endpoint: str, *, params: dict | None = None, json_body: Any = None) -> Any:
+        """Send one request and return the decoded JSON body, or raise ``ServiceError`` saying what went wrong."""
+        import requests
+
+        headers = {"Accept": "application/json", **self.auth_headers()}
+        try:
+            if self.method == "GET":
+                response = self.run(
+                    endpoint,
+                    data=params,
+                    headers=headers,
+                    extra_options={"check_response": False, "timeout": self.timeout_seconds},
+                )
+            else:
+                response = self.run(
+                    endpoint,
+                    json=json_body,
+                    headers=headers,
+                    extra_options={"check_response": False, "timeout": self.timeout_seconds},
+                )
+        except requests.exceptions.Timeout as exc:
+            raise ServiceError(self.service, "timeout", f"no answer within {self.timeout_seconds} s") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise ServiceError(
+                self.service, "refused", f"connection failed: {exc.__class__.__name__}"
+            ) from exc
+        try:
+            body = response.json() if response.content else None
+        except ValueError as exc:
+            raise ServiceError(
+                self.service,
+                "malformed",
+                f"HTTP {response.status_code} with a body that is not JSON: {response.text[:80]!r}",
+                status=response.status_code,
+            ) from exc
+        if response.status_code >= 400:
+            message, code = self.error_message(response.status_code, body)
+            if response.status_code == 429:
+                message += f" (Retry-After: {response.headers.get('Retry-After', 'not given')})"
+            raise ServiceError(self.service, "http_status", message, status=response.status_code, code=code)
+        return body
+
+
+def require(body: Any, *keys: str, service: str) -> Any:
+    """``body[k1][k2]...`` or a ``ServiceError`` naming the missing key (malformed but valid JSON)."""
+    value = body
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            raise ServiceError(
+                service, "malformed", f"response has no {'.'.join(keys)!r}: {json.dumps(body)[:120]}"
+            )
+        value = value[key]
+    return value

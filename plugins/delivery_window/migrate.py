@@ -1,0 +1,84 @@
+"""Apply ``sql/migrations/NNNN_*.sql`` in order, once each, recorded in a version table.
+
+Rerunning changes nothing: applied versions are skipped, and an applied file whose text changed is an
+error (fix forward with a new migration instead of editing history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from delivery_window.paths import MIGRATIONS_DIR
+
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Any constant works; it only has to be the same for every process that migrates this database.
+_LOCK_ID = 0x64_77_6D_67  # "dwmg"
+
+_VERSION_TABLE = """
+CREATE SCHEMA IF NOT EXISTS delivery_ops;
+CREATE TABLE IF NOT EXISTS delivery_ops.schema_migrations (
+    version     text PRIMARY KEY,
+    name        text NOT NULL,
+    checksum    text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+class MigrationError(RuntimeError):
+    """A migration file is misnamed, or an applied one was edited."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Migration files in version order; a misnamed .sql file is an error, not silently skipped."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_snake_case.sql")
+        found.append(Migration(m.group(1), path.stem, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"duplicate migration versions in {directory}: {versions}")
+    return found
+
+
+def apply_migrations(conn, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply pending migrations on a DB-API connection in one transaction; return the versions applied."""
+    migrations = discover(directory)
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+        cur.execute(_VERSION_TABLE)
+        cur.execute("SELECT version, checksum FROM delivery_ops.schema_migrations")
+        applied = dict(cur.fetchall())
+        done = []
+        for mig in migrations:
+            if mig.version in applied:
+                if applied[mig.version] != mig.checksum:
+                    raise MigrationError(
+                        f"migration {mig.name} was edited after it was applied "
+                        f"(checksum {applied[mig.version][:12]} != {mig.checksum[:12]}); add a new migration"
+                    )
+                continue
+            cur.execute(mig.sql)
+            cur.execute(
+                "INSERT INTO delivery_ops.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (mig.version, mig.name, mig.checksum),
+            )
+            done.append(mig.version)
+    conn.commit()
+    return done

@@ -1,0 +1,1 @@
+"""Daily report, Slack summary and handoff log."""

@@ -1,0 +1,1 @@
+"""Remediation runbooks: which one to run (pure) and their steps."""

@@ -1,0 +1,43 @@
+"""Which remediation runbook to run, as a pure function of the recorded alerts and checks.
+
+Each alert rule and each check names its runbook in protocol.yaml (``alert_rules.<rule>.runbook``,
+``check_runbooks.<check>``). When several apply, ``runbook_priority`` orders them: the database first
+(nothing else can be verified without it), then delivery itself, then WhatsApp quality, then AI services.
+The first is run now; the rest are recorded as candidates on the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from delivery_window.protocol import Protocol
+from delivery_window.records import AlertRecord, Decision
+
+NO_INCIDENT = "no_incident"
+FAILING_CHECK_STATUSES = frozenset({"fail", "error"})
+
+
+def choose_runbook(
+    alerts: Iterable[AlertRecord], checks: Iterable[Mapping[str, str]], protocol: Protocol
+) -> Decision:
+    """The runbook to run (or ``no_incident``), every applicable runbook in priority order, and why."""
+    reasons: dict[str, list[str]] = {}
+    for alert in alerts:
+        rule = protocol.alert_rules.get(alert.rule)
+        if rule is not None and rule.runbook:
+            reasons.setdefault(rule.runbook, []).append(
+                f"alert {alert.rule} ({alert.severity}, {alert.scope})"
+            )
+    for check in checks:
+        runbook = protocol.check_runbooks.get(check["check_name"])
+        if runbook and check["status"] in FAILING_CHECK_STATUSES:
+            reasons.setdefault(runbook, []).append(f"check {check['check_name']} {check['status']}")
+
+    if not reasons:
+        return Decision(choice=NO_INCIDENT, reasons=("no alert fired and no check failed",), candidates=())
+    ordered = tuple(r for r in protocol.runbook_priority if r in reasons)
+    first = ordered[0]
+    why = tuple(f"{first}: {r}" for r in reasons[first]) + tuple(
+        f"also applies, queued after {first}: {r} ({'; '.join(reasons[r])})" for r in ordered[1:]
+    )
+    return Decision(choice=first, reasons=why, candidates=ordered)

@@ -1,0 +1,211 @@
+"""Reads of the ``platform`` source and idempotent writes to the ``delivery_ops`` report schema.
+
+Functions take a DB-API connection (psycopg 2 or 3, as PostgresHook hands out) and use only the
+statements in ``sql/queries`` with bind parameters. Writes are upserts keyed by delivery date, so a
+rerun replaces rows instead of adding them; callers commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from delivery_window.paths import query
+from delivery_window.records import Attempt, CheckResult
+
+
+@contextmanager
+def report_db(conn_id: str | None = None) -> Iterator[Any]:
+    """A connection to the delivery database through Airflow's PostgresHook; commits on success."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    from delivery_window.connections import DELIVERY_DB
+
+    conn = PostgresHook(postgres_conn_id=conn_id or DELIVERY_DB).get_conn()
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+def _rows(cur) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def execute(conn, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run ``sql/queries/<name>.sql``; return rows as dicts when the statement returns any."""
+    with conn.cursor() as cur:
+        cur.execute(query(name), params or {})
+        return _rows(cur) if cur.description else []
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def record_check(conn, day: date, result: CheckResult, checked_at: datetime) -> None:
+    """Upsert one check verdict into ``delivery_ops.check_results``."""
+    row = asdict(result)
+    row.update(
+        delivery_date=day, status=str(result.status), observed=_json(result.observed), checked_at=checked_at
+    )
+    execute(conn, "upsert_check_result", row)
+
+
+def check_results(conn, day: date) -> list[dict[str, Any]]:
+    """All recorded check verdicts of a day."""
+    return execute(conn, "select_check_results", {"delivery_date": day})
+
+
+def attempts(conn, day: date) -> list[Attempt]:
+    """All send attempts of a day from ``platform.delivery_attempts``."""
+    return [Attempt(**row) for row in execute(conn, "select_attempts", {"delivery_date": day})]
+
+
+def active_advisors(conn) -> tuple[int, int]:
+    """(active advisors, distinct segments among them)."""
+    row = execute(conn, "count_active_advisors")[0]
+    return int(row["advisors"]), int(row["segments"])
+
+
+def record_ticks(conn, day: date, ticks: Iterable[Any]) -> int:
+    """Upsert monitor ticks (``TickMetrics``) into ``delivery_ops.metric_ticks``."""
+    n = 0
+    for tick in ticks:
+        execute(conn, "upsert_metric_tick", {**asdict(tick), "delivery_date": day})
+        n += 1
+    return n
+
+
+def record_alert(conn, day: date, firing, dedup_key: str) -> bool:
+    """Upsert an alert firing; True when this (rule, scope) fired for the first time that day."""
+    rows = execute(
+        conn,
+        "upsert_alert",
+        {
+            "delivery_date": day,
+            "rule": firing.rule,
+            "scope": firing.scope,
+            "severity": firing.severity,
+            "at": firing.at,
+            "dedup_key": dedup_key,
+            "details": _json({"summary": firing.summary, **firing.details}),
+        },
+    )
+    return bool(rows and rows[0]["inserted"])
+
+
+def alerts(conn, day: date) -> list[dict[str, Any]]:
+    """The day's alerts in firing order."""
+    return execute(conn, "select_alerts", {"delivery_date": day})
+
+
+def record_decision(conn, day: date, point: str, decision, decided_at: datetime) -> None:
+    """Upsert a branch decision (``go_no_go``, ``choose_runbook``) and its reasons."""
+    execute(
+        conn,
+        "upsert_decision",
+        {
+            "delivery_date": day,
+            "decision_point": point,
+            "choice": decision.choice,
+            "reasons": _json(list(decision.reasons)),
+            "decided_at": decided_at,
+        },
+    )
+
+
+def decisions(conn, day: date) -> dict[str, dict[str, Any]]:
+    """The day's decisions by decision point."""
+    return {r["decision_point"]: r for r in execute(conn, "select_decisions", {"delivery_date": day})}
+
+
+def open_incident(conn, day: date, runbook: str, severity: str, opened_at: datetime) -> str:
+    """Create (or find) the day's incident for a runbook; return its id."""
+    incident_id = f"{day.isoformat()}:{runbook}"
+    execute(
+        conn,
+        "upsert_incident",
+        {
+            "incident_id": incident_id,
+            "delivery_date": day,
+            "severity": severity,
+            "runbook": runbook,
+            "opened_at": opened_at,
+        },
+    )
+    return incident_id
+
+
+def add_timeline(
+    conn, incident_id: str, step: str, at: datetime, status: str = "open", **details: Any
+) -> None:
+    """Append a step to an incident's timeline once (a rerun does not repeat it)."""
+    entry = {"step": step, "at": at.isoformat(), **details}
+    execute(
+        conn,
+        "append_incident_timeline",
+        {"incident_id": incident_id, "entry": _json(entry), "step": step, "status": status, "at": at},
+    )
+
+
+def record_runbook_step(conn, day: date, runbook: str, step: str, outcome: str, details: dict, at: datetime):
+    """Upsert the outcome of one runbook step."""
+    execute(
+        conn,
+        "upsert_runbook_run",
+        {
+            "delivery_date": day,
+            "runbook": runbook,
+            "step": step,
+            "outcome": outcome,
+            "details": _json(details),
+            "ran_at": at,
+        },
+    )
+
+
+def record_window_run(conn, row: dict[str, Any]) -> None:
+    """Upsert the day's ``window_runs`` row (the 06:05 SLA checkpoint)."""
+    execute(conn, "upsert_window_run", row)
+
+
+def window_run(conn, day: date) -> dict[str, Any] | None:
+    """The day's ``window_runs`` row, if the checkpoint ran."""
+    rows = execute(conn, "select_window_run", {"delivery_date": day})
+    return rows[0] if rows else None
+
+
+def undelivered_advisors(conn, day: date, as_of: datetime) -> list[dict[str, Any]]:
+    """Active advisors without a delivered/read attempt by ``as_of``."""
+    return execute(conn, "select_undelivered_advisors", {"delivery_date": day, "as_of": as_of})
+
+
+def replace_advisor_issues(conn, day: date, issues: list[dict[str, Any]]) -> None:
+    """Replace the day's ``advisor_issues`` rows (delete + insert in the caller's transaction)."""
+    execute(conn, "delete_advisor_issues", {"delivery_date": day})
+    for issue in issues:
+        execute(conn, "insert_advisor_issue", {**issue, "delivery_date": day})
+
+
+def record_daily_report(conn, row: dict[str, Any]) -> None:
+    """Upsert the day's ``daily_reports`` row."""
+    execute(conn, "upsert_daily_report", {**row, "summary": _json(row["summary"])})
+
+
+def record_handoff(conn, day: date, section: str, content: Any, at: datetime) -> None:
+    """Upsert one handoff-log section."""
+    execute(
+        conn,
+        "upsert_handoff",
+        {"delivery_date": day, "section": section, "content": _json(content), "written_at": at},
+    )

@@ -1,0 +1,45 @@
+"""Protocol wall-clock times on a run's delivery date (ARCHITECTURE §4).
+
+Every protocol time is an Asia/Kolkata wall-clock time on the delivery date, which is derived from the DAG run
+(``dag_run.run_after``) or from an explicit ``delivery_date`` param (replays), never from ``now()``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from delivery_window.protocol import get_protocol
+
+
+def tz() -> ZoneInfo:
+    """The protocol's timezone."""
+    return ZoneInfo(get_protocol().timezone)
+
+
+def delivery_date_for(run_after: datetime, override: str | date | None = None) -> date:
+    """The delivery date of a run: the ``delivery_date`` param when given, else run_after's date in IST."""
+    if override:
+        return override if isinstance(override, date) else date.fromisoformat(str(override))
+    if run_after.tzinfo is None:
+        raise ValueError(f"run_after must be timezone-aware, got {run_after!r}")
+    return run_after.astimezone(tz()).date()
+
+
+def at(day: date, name: str) -> datetime:
+    """The protocol time ``times.<name>`` (e.g. ``final_check`` = 05:45) on ``day``, as an aware datetime."""
+    t: time = get_protocol().time_of(name)
+    return datetime.combine(day, t, tzinfo=tz())
+
+
+def window_at(run_after: datetime, override: str | None, name: str) -> str:
+    """Jinja macro for sensors: ISO time of ``times.<name>`` on the run's delivery date."""
+    return at(delivery_date_for(run_after, override), name).isoformat()
+
+
+def context_day() -> date:
+    """The delivery date of the running task's DAG run (``params.delivery_date`` overrides run_after)."""
+    from airflow.sdk import get_current_context
+
+    ctx = get_current_context()
+    return delivery_date_for(ctx["dag_run"].run_after, ctx["params"].get("delivery_date"))

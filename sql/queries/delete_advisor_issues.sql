@@ -1,0 +1,1 @@
+DELETE FROM delivery_ops.advisor_issues WHERE delivery_date = %(delivery_date)s

@@ -1,0 +1,4 @@
+UPDATE delivery_ops.notifications
+SET status = %(status)s, attempts = attempts + 1, last_error = %(last_error)s,
+    sent_at = CASE WHEN %(status)s IN ('sent', 'dry_run') THEN now() ELSE sent_at END
+WHERE dedup_key = %(dedup_key)s

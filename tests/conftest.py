@@ -1,0 +1,64 @@
+"""Shared test set-up. Airflow's settings must be in the environment before anything imports airflow."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW_HOME = ROOT / ".cache" / "test-airflow"
+
+# Fresh SQLite metadata per session; our dags folder only.
+shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
+AIRFLOW_HOME.mkdir(parents=True)
+os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}"
+os.environ.pop("DELIVERY_WINDOW_PROTOCOL", None)
+
+TEST_DB = "delivery_window_test"
+
+
+def pytest_collection_modifyitems(items):
+    """Every test carries exactly the marker of its folder (unmarked tests are a mistake)."""
+    for item in items:
+        folder = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if folder in {"dags", "unit", "integration", "e2e"}:
+            item.add_marker(getattr(pytest.mark, folder))
+
+
+@pytest.fixture(scope="session")
+def db_url() -> str:
+    """A fresh PostgreSQL database: 127.0.0.1:5432 when it is up, else the embedded pgserver one."""
+    from delivery_window import runtime
+    from delivery_window.sandbox.scenarios import apply_source_contract
+
+    os.environ.pop("DELIVERY_DB_URL", None)
+    if runtime.port_open(*runtime.LOCAL_PG):
+        server = f"postgresql://postgres@{runtime.LOCAL_PG[0]}:{runtime.LOCAL_PG[1]}"
+    else:
+        server = runtime.embedded_postgres_url(ROOT / ".cache" / "test-pgdata").rsplit("/", 1)[0]
+    import psycopg
+
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    url = f"{server}/{TEST_DB}"
+    with psycopg.connect(url) as conn:
+        apply_source_contract(conn)
+        conn.commit()
+    return url
+
+
+@pytest.fixture
+def pg(db_url):
+    """A psycopg 3 connection to the test database, rolled back after the test."""
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        yield conn
+        conn.rollback()

@@ -1,0 +1,154 @@
+"""A whole simulated day through the real DAG with dag.test(), against the sandbox and real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import psycopg
+import pytest
+
+from delivery_window import runtime
+from delivery_window.connections import sandbox_connections
+from delivery_window.migrate import apply_migrations
+from delivery_window.sandbox.scenarios import generate_day, write_day
+from delivery_window.sandbox.server import Sandbox
+
+HEALTHY_DAY = date(2026, 11, 2)
+OUTAGE_DAY = date(2026, 11, 3)
+
+
+@pytest.fixture(scope="module")
+def airflow_db():
+    runtime.init_airflow_db()
+
+
+def run_scenario(db_url: str, scenario: str, day: date):
+    with psycopg.connect(db_url) as conn:
+        apply_migrations(conn)
+        write_day(conn, generate_day(scenario, day))
+        conn.commit()
+    sandbox = Sandbox(scenario=scenario).start()
+    runtime.set_connections(
+        sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
+    )
+    try:
+        dag_run = runtime.run_dag(day)
+    finally:
+        sandbox.stop()
+    return dag_run, sandbox
+
+
+def one(db_url: str, sql: str, *params):
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(sql, params).fetchone()
+
+
+def all_rows(db_url: str, sql: str, *params):
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def healthy(db_url, airflow_db):
+    return run_scenario(db_url, "healthy", HEALTHY_DAY)
+
+
+@pytest.fixture(scope="module")
+def outage(db_url, airflow_db):
+    return run_scenario(db_url, "whatsapp_outage", OUTAGE_DAY)
+
+
+def test_healthy_day_meets_sla_quietly(db_url, healthy):
+    dag_run, sandbox = healthy
+    assert str(dag_run.state) == "success"
+    sla_pct, sla_met, segments = one(
+        db_url,
+        "SELECT sla_pct, sla_met, segments_processed FROM delivery_ops.window_runs WHERE delivery_date=%s",
+        HEALTHY_DAY,
+    )
+    assert sla_met is True and float(sla_pct) >= 99.5 and segments == 4
+    assert all_rows(db_url, "SELECT rule FROM delivery_ops.alerts WHERE delivery_date=%s", HEALTHY_DAY) == []
+    assert one(db_url, "SELECT choice FROM delivery_ops.decisions WHERE delivery_date=%s", HEALTHY_DAY)[
+        0
+    ] == ("no_incident")
+    assert sandbox.requests("pagerduty") == []
+    posts = sandbox.requests("slack")
+    assert len(posts) == 1 and "delivery-ops" in posts[0]["path"]  # only the daily summary
+    checks = dict(
+        all_rows(
+            db_url,
+            "SELECT check_name, status FROM delivery_ops.check_results WHERE delivery_date=%s",
+            HEALTHY_DAY,
+        )
+    )
+    assert checks["check_database_pool"] == "pass"
+    assert checks["check_templates_approved"] == "pass"
+    assert checks["check_sender_quality"] == "pass"
+    ticks = one(
+        db_url,
+        "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s AND scope='overall'",
+        HEALTHY_DAY,
+    )[0]
+    assert ticks > 30
+    report = one(
+        db_url, "SELECT report_text FROM delivery_ops.daily_reports WHERE delivery_date=%s", HEALTHY_DAY
+    )[0]
+    assert "MET" in report
+
+
+def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
+    dag_run, sandbox = outage
+    assert str(dag_run.state) == "success"
+    sla_pct, sla_met = one(
+        db_url, "SELECT sla_pct, sla_met FROM delivery_ops.window_runs WHERE delivery_date=%s", OUTAGE_DAY
+    )
+    assert sla_met is False and float(sla_pct) < 99
+    rules = {
+        r[0]
+        for r in all_rows(db_url, "SELECT rule FROM delivery_ops.alerts WHERE delivery_date=%s", OUTAGE_DAY)
+    }
+    assert {"whatsapp_api_unavailable", "failure_rate_2m"} <= rules
+    assert one(db_url, "SELECT choice FROM delivery_ops.decisions WHERE delivery_date=%s", OUTAGE_DAY)[0] == (
+        "delivery_failure"
+    )
+    pages = sandbox.requests("pagerduty")
+    keys = {p["json"]["dedup_key"] for p in pages}
+    assert f"delivery_window:{OUTAGE_DAY}:whatsapp_api_unavailable:overall" in keys
+    assert all(p["json"]["event_action"] == "trigger" for p in pages)
+    assert len(keys) == len(pages)  # one event per alert, never repeated
+    war_room = [r for r in sandbox.requests("slack") if "war-room" in r["path"]]
+    assert len(war_room) == len(rules)
+    steps = dict(
+        all_rows(
+            db_url, "SELECT step, outcome FROM delivery_ops.runbook_runs WHERE delivery_date=%s", OUTAGE_DAY
+        )
+    )
+    assert steps["requeue_failed_deliveries"] == "succeeded"
+    requeues = [r for r in sandbox.requests("delivery") if r["path"].endswith("/requeue")]
+    assert len(requeues) == 1 and requeues[0]["json"]["advisor_ids"]
+
+
+def test_rerun_of_a_day_sends_nothing_new_and_keeps_rows(db_url, outage):
+    before = all_rows(
+        db_url,
+        "SELECT rule, scope, dedup_key, first_fired_at FROM delivery_ops.alerts WHERE delivery_date=%s ORDER BY 1",
+        OUTAGE_DAY,
+    )
+    ticks = one(db_url, "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s", OUTAGE_DAY)
+    dag_run, sandbox = run_scenario(db_url, "whatsapp_outage", OUTAGE_DAY)
+    assert str(dag_run.state) == "success"
+    assert sandbox.requests("pagerduty") == []
+    assert [r for r in sandbox.requests("slack")] == []
+    assert (
+        all_rows(
+            db_url,
+            "SELECT rule, scope, dedup_key, first_fired_at FROM delivery_ops.alerts WHERE delivery_date=%s ORDER BY 1",
+            OUTAGE_DAY,
+        )
+        == before
+    )
+    assert (
+        one(db_url, "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s", OUTAGE_DAY)
+        == ticks
+    )
