@@ -105,7 +105,7 @@ def run_dag(day: date, *, dry_run: bool = False):
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    dag = bag.get_dag("delivery_window")
+    dag = bag.dags["delivery_window"]
     when = run_after_for(day)
     return dag.test(
         logical_date=when, run_after=when, run_conf={"delivery_date": day.isoformat(), "dry_run": dry_run}

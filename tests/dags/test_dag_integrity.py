@@ -13,11 +13,11 @@ def dag():
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.import_errors == {}
-    return bag.get_dag("delivery_window")
+    return bag.dags["delivery_window"]
 
 
 def test_schedule_is_0530_ist_no_catchup_one_run(dag):
-    assert dag.timetable.summary == "30 5 * * *"
+    assert dag.timetable.expression == "30 5 * * *"
     assert str(dag.timezone.name) == "Asia/Kolkata"
     assert dag.catchup is False
     assert dag.max_active_runs == 1

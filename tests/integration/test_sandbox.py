@@ -30,7 +30,11 @@ WA = "/whatsapp/v23.0"
 WAR_ROOM = SLACK_SANDBOX_PATH["slack_war_room"]
 ROUTING_KEY = "R0SANDBOXROUTINGKEY0000000000000"
 # The vendors' OpenAPI documents: a vendored copy in the repo wins over the shared reference folder.
-SPEC_DIRS = [ROOT / "tests" / "fixtures" / "specs", ROOT / "include" / "specs", Path("/work/shared/reference/specs")]
+SPEC_DIRS = [
+    ROOT / "tests" / "fixtures" / "specs",
+    ROOT / "include" / "specs",
+    Path("/work/shared/reference/specs"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +50,9 @@ def fresh(sb):
     yield
 
 
-def call(sb: Sandbox, method: str, path: str, body: Any = None, headers: dict | None = None, timeout: float = 3.0):
+def call(
+    sb: Sandbox, method: str, path: str, body: Any = None, headers: dict | None = None, timeout: float = 3.0
+):
     """(status, lower-cased headers, text, parsed JSON or None) of one request."""
     host, port = sb.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
@@ -102,7 +108,9 @@ def _wa_schema(name: str) -> dict:
 
 
 def _wa_response_schema(path: str, method: str, status: str = "200") -> dict:
-    return _whatsapp_spec()["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return _whatsapp_spec()["paths"][path][method]["responses"][status]["content"]["application/json"][
+        "schema"
+    ]
 
 
 # --- WhatsApp Cloud API -----------------------------------------------------------------------------------
@@ -114,7 +122,12 @@ def test_phone_number_returns_only_requested_fields_and_matches_spec(sb):
     assert body["quality_rating"] == "GREEN" and body["status"] == "CONNECTED"
     assert body["whatsapp_business_manager_messaging_limit"] == "TIER_100K"
     assert body["health_status"]["can_send_message"] == "AVAILABLE"
-    assert {e["entity_type"] for e in body["health_status"]["entities"]} == {"PHONE_NUMBER", "WABA", "BUSINESS", "APP"}
+    assert {e["entity_type"] for e in body["health_status"]["entities"]} == {
+        "PHONE_NUMBER",
+        "WABA",
+        "BUSINESS",
+        "APP",
+    }
     assert SANDBOX_WABA_ID in headers["x-business-use-case-usage"]
     _validate(_whatsapp_spec(), _wa_schema("PhoneNumberInfo"), body)
     status, _, _, body = call(sb, "GET", f"{WA}/{NUMBER}", headers=AUTH)
@@ -130,12 +143,16 @@ def test_phone_numbers_list_pages_and_matches_spec(sb):
     # The generated spec's list-item status enum (PENDING, LINKED, ...) contradicts its own
     # WhatsAppBusinessAccountToNumberStatus and Meta's docs (CONNECTED); validate with the latter.
     spec = _whatsapp_spec()
-    fix = {"WhatsAppPhoneNumberStatus": spec["components"]["schemas"]["WhatsAppBusinessAccountToNumberStatus"]}
+    fix = {
+        "WhatsAppPhoneNumberStatus": spec["components"]["schemas"]["WhatsAppBusinessAccountToNumberStatus"]
+    }
     _validate(spec, _wa_schema("WhatsAppBusinessAccountPhoneNumbersConnection"), body, fix)
     _, _, _, page = call(sb, "GET", f"{WA}/{SANDBOX_WABA_ID}/phone_numbers?limit=2", headers=AUTH)
     assert len(page["data"]) == 2 and "next" in page["paging"]
     after = page["paging"]["cursors"]["after"]
-    _, _, _, page2 = call(sb, "GET", f"{WA}/{SANDBOX_WABA_ID}/phone_numbers?limit=2&after={after}", headers=AUTH)
+    _, _, _, page2 = call(
+        sb, "GET", f"{WA}/{SANDBOX_WABA_ID}/phone_numbers?limit=2&after={after}", headers=AUTH
+    )
     assert [n["id"] for n in page2["data"]] == [n.phone_number_id for n in SENDER_NUMBERS[2:4]]
 
 
@@ -147,7 +164,9 @@ def test_message_templates_all_approved_and_match_spec(sb):
     assert {t["quality_score"]["score"] for t in body["data"]} == {"GREEN"}
     assert {"daily_brief_seg1", "daily_brief_fallback_seg4"} <= {t["name"] for t in body["data"]}
     _validate(_whatsapp_spec(), _wa_response_schema("/{Version}/{WABA-ID}/message_templates", "get"), body)
-    _, _, _, one = call(sb, "GET", f"{WA}/{SANDBOX_WABA_ID}/message_templates?name=daily_brief_seg2", headers=AUTH)
+    _, _, _, one = call(
+        sb, "GET", f"{WA}/{SANDBOX_WABA_ID}/message_templates?name=daily_brief_seg2", headers=AUTH
+    )
     assert {t["name"] for t in one["data"]} == {"daily_brief_seg2"} and "components" in one["data"][0]
 
 
@@ -158,7 +177,11 @@ def test_health_status_on_waba_and_template_nodes(sb):
     tid = templates["data"][0]["id"]
     status, _, _, node = call(sb, "GET", f"{WA}/{tid}?fields=health_status,status", headers=AUTH)
     assert status == 200 and node["status"] == "APPROVED"
-    assert node["health_status"]["entities"][0] == {"entity_type": "TEMPLATE", "id": tid, "can_send_message": "AVAILABLE"}
+    assert node["health_status"]["entities"][0] == {
+        "entity_type": "TEMPLATE",
+        "id": tid,
+        "can_send_message": "AVAILABLE",
+    }
 
 
 SEND = {
@@ -167,9 +190,12 @@ SEND = {
     "to": "919812345678",
     "type": "template",
     # policy is required by the generated spec; Meta's own examples (external-apis.md §1.4) omit it.
-    "template": {"name": "daily_brief_seg1", "language": {"policy": "deterministic", "code": "en"},
-                 "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ravi"}]}]},
-}  # fmt: skip
+    "template": {
+        "name": "daily_brief_seg1",
+        "language": {"policy": "deterministic", "code": "en"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ravi"}]}],
+    },
+}
 
 
 def test_send_message_matches_spec_and_wamid_is_deterministic(sb):
@@ -184,7 +210,10 @@ def test_send_message_matches_spec_and_wamid_is_deterministic(sb):
     second = call(sb, "POST", f"{WA}/{NUMBER}/messages", SEND, AUTH)[3]["messages"][0]["id"]
     assert second != body["messages"][0]["id"]  # a new message, a new id ...
     with Sandbox() as other:  # ... but the same sequence of calls gives the same ids on any sandbox
-        again = [call(other, "POST", f"{WA}/{NUMBER}/messages", SEND, AUTH)[3]["messages"][0]["id"] for _ in range(2)]
+        again = [
+            call(other, "POST", f"{WA}/{NUMBER}/messages", SEND, AUTH)[3]["messages"][0]["id"]
+            for _ in range(2)
+        ]
     assert again == [body["messages"][0]["id"], second]
 
 
@@ -204,7 +233,9 @@ def test_outage_scenario_fails_every_send_with_131000(sb):
     assert status == 500 and body["error"]["code"] == 131000 and body["error"]["type"] == "OAuthException"
     _validate(_whatsapp_spec(), _wa_schema("GraphAPIError"), body)
     # Before the window everything still looks healthy.
-    assert call(sb, "GET", f"{WA}/{NUMBER}?fields=quality_rating", headers=AUTH)[3]["quality_rating"] == "GREEN"
+    assert (
+        call(sb, "GET", f"{WA}/{NUMBER}?fields=quality_rating", headers=AUTH)[3]["quality_rating"] == "GREEN"
+    )
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer expired-token"}])
@@ -233,7 +264,9 @@ def test_cloudinary_ping_and_rate_limit_headers(sb):
 def test_openai_models_list_shape(sb):
     status, headers, _, body = call(sb, "GET", "/openai/v1/models", headers=AUTH)
     assert status == 200 and body["object"] == "list"
-    assert all(set(m) == {"id", "object", "created", "owned_by"} and m["object"] == "model" for m in body["data"])
+    assert all(
+        set(m) == {"id", "object", "created", "owned_by"} and m["object"] == "model" for m in body["data"]
+    )
     assert "x-request-id" in headers
     status, _, _, body = call(sb, "GET", "/openai/v1/models")
     assert status == 401 and set(body["error"]) == {"message", "type", "param", "code"}
@@ -247,7 +280,9 @@ def test_compliance_engine(sb):
     status, _, _, body = call(sb, "POST", "/compliance/v1/check", {"content_id": "c1", "text": clean})
     assert status == 200 and body["compliant"] is True and body["violations"] == []
     assert set(body) == {"content_id", "compliant", "violations", "checked_at"}
-    _, _, _, body = call(sb, "POST", "/compliance/v1/check", {"content_id": "c2", "text": clean + " Guaranteed 20%!"})
+    _, _, _, body = call(
+        sb, "POST", "/compliance/v1/check", {"content_id": "c2", "text": clean + " Guaranteed 20%!"}
+    )
     assert body["compliant"] is False and [v["rule"] for v in body["violations"]] == ["R5"]
     assert call(sb, "POST", "/compliance/v1/check", {"text": "x"})[0] == 400
 
@@ -255,7 +290,11 @@ def test_compliance_engine(sb):
 # --- Datadog, Grafana ----------------------------------------------------------------------------------
 def test_datadog(sb):
     key = {"DD-API-KEY": "dd-secret-key"}
-    series = {"series": [{"metric": "delivery_window.sla_pct", "type": 3, "points": [{"timestamp": 1, "value": 99.1}]}]}
+    series = {
+        "series": [
+            {"metric": "delivery_window.sla_pct", "type": 3, "points": [{"timestamp": 1, "value": 99.1}]}
+        ]
+    }
     status, _, _, body = call(sb, "POST", "/datadog/api/v2/series", series, key)
     assert (status, body) == (202, {"errors": []})
     status, _, _, body = call(sb, "POST", "/datadog/api/v2/series", {"metric": "x"}, key)
@@ -264,7 +303,9 @@ def test_datadog(sb):
     assert call(sb, "GET", "/datadog/api/v1/validate", headers=key)[3] == {"valid": True}
     assert call(sb, "GET", "/datadog/api/v1/validate")[0] == 403
     both = key | {"DD-APPLICATION-KEY": "app"}
-    status, _, _, monitors = call(sb, "GET", "/datadog/api/v1/monitor?monitor_tags=service:delivery-window", headers=both)
+    status, _, _, monitors = call(
+        sb, "GET", "/datadog/api/v1/monitor?monitor_tags=service:delivery-window", headers=both
+    )
     assert status == 200 and monitors
     assert all(m["overall_state"] == "OK" and m["options"]["silenced"] == {} for m in monitors)
     assert all("service:delivery-window" in m["tags"] for m in monitors)
@@ -316,10 +357,14 @@ TRIGGER = {
     "routing_key": ROUTING_KEY,
     "event_action": "trigger",
     "dedup_key": "delivery_window:2026-11-26:whatsapp_api_unavailable:overall",
-    "payload": {"summary": "WhatsApp API unavailable", "source": "airflow/delivery_window", "severity": "critical",
-                "custom_details": {"failed": 120}},
+    "payload": {
+        "summary": "WhatsApp API unavailable",
+        "source": "airflow/delivery_window",
+        "severity": "critical",
+        "custom_details": {"failed": 120},
+    },
     "links": [{"href": "https://grafana.example/d/delivery-window", "text": "Dashboard"}],
-}  # fmt: skip
+}
 
 
 def test_pagerduty_embedded_schema_equals_the_spec():
@@ -330,7 +375,11 @@ def test_pagerduty_trigger_ack_resolve(sb):
     spec = _pagerduty_spec()
     _validate(spec, _pd_request_schema(), TRIGGER)
     status, _, _, body = call(sb, "POST", "/pagerduty/v2/enqueue", TRIGGER)
-    assert status == 202 and body == {"status": "success", "message": "Event processed", "dedup_key": TRIGGER["dedup_key"]}
+    assert status == 202 and body == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": TRIGGER["dedup_key"],
+    }
     _validate(spec, _pd_response_schema("Success"), body)
     call(sb, "POST", "/pagerduty/v2/enqueue", TRIGGER)  # a retry collapses into the same alert
     alert = sb.state()["pagerduty_alerts"][TRIGGER["dedup_key"]]
@@ -340,7 +389,10 @@ def test_pagerduty_trigger_ack_resolve(sb):
     assert sb.state()["pagerduty_alerts"][TRIGGER["dedup_key"]]["status"] == "resolved"
     no_key = {k: v for k, v in TRIGGER.items() if k != "dedup_key"}
     generated = call(sb, "POST", "/pagerduty/v2/enqueue", no_key)[3]["dedup_key"]
-    assert len(generated) == 32 and generated != call(sb, "POST", "/pagerduty/v2/enqueue", no_key)[3]["dedup_key"]
+    assert (
+        len(generated) == 32
+        and generated != call(sb, "POST", "/pagerduty/v2/enqueue", no_key)[3]["dedup_key"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -350,14 +402,20 @@ def test_pagerduty_trigger_ack_resolve(sb):
         {"routing_key": ROUTING_KEY, "event_action": "explode", "payload": TRIGGER["payload"]},
         {"routing_key": ROUTING_KEY, "event_action": "trigger"},  # no payload
         {"routing_key": ROUTING_KEY, "event_action": "trigger", "payload": {"summary": "s", "source": "x"}},
-        {"routing_key": ROUTING_KEY, "event_action": "trigger", "payload": {**TRIGGER["payload"], "severity": "bad"}},
+        {
+            "routing_key": ROUTING_KEY,
+            "event_action": "trigger",
+            "payload": {**TRIGGER["payload"], "severity": "bad"},
+        },
         {"routing_key": ROUTING_KEY, "event_action": "acknowledge"},  # no dedup_key
         {**TRIGGER, "payload": {**TRIGGER["payload"], "summary": "x" * 1025}},
     ],
 )
 def test_pagerduty_invalid_events_are_400(sb, event):
     status, _, _, body = call(sb, "POST", "/pagerduty/v2/enqueue", event)
-    assert status == 400 and body["status"] == "invalid event" and body["message"] == "Event object is invalid"
+    assert (
+        status == 400 and body["status"] == "invalid event" and body["message"] == "Event object is invalid"
+    )
     assert body["errors"] and all(isinstance(e, str) for e in body["errors"])
     _validate(_pagerduty_spec(), _pd_response_schema("Error"), body)
 
@@ -371,10 +429,18 @@ def test_pagerduty_unparseable_body(sb):
 def test_slack_webhooks(sb):
     status, headers, text, _ = call(sb, "POST", WAR_ROOM, {"text": "sev1: WhatsApp down"})
     assert (status, text) == (200, "ok")
-    assert call(sb, "POST", WAR_ROOM, {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]})[2] == "ok"
+    assert (
+        call(
+            sb, "POST", WAR_ROOM, {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]}
+        )[2]
+        == "ok"
+    )
     assert call(sb, "POST", WAR_ROOM, {"username": "x"})[:3:2] == (400, "invalid_payload")
     assert call(sb, "POST", WAR_ROOM, b"not json")[:3:2] == (400, "invalid_payload")
-    assert call(sb, "POST", "/slack/services/T0/B0/unknown", {"text": "x"})[:3:2] == (404, "channel_not_found")
+    assert call(sb, "POST", "/slack/services/T0/B0/unknown", {"text": "x"})[:3:2] == (
+        404,
+        "channel_not_found",
+    )
     for path in SLACK_SANDBOX_PATH.values():
         assert call(sb, "POST", path, {"text": "x"})[0] == 200
 
@@ -387,7 +453,11 @@ def test_delivery_service_and_requeue_restores_the_rate(sb):
     sb.set_scenario("whatsapp_outage")
     before = call(sb, "GET", "/delivery/v1/status?delivery_date=2026-11-26")[3]
     assert before["delivery_rate_pct"] < 60 and before["source"] == "scenario"
-    req = {"delivery_date": "2026-11-26", "advisor_ids": ["ADV00001", "ADV00002"], "exclude_phone_number_ids": [NUMBER]}
+    req = {
+        "delivery_date": "2026-11-26",
+        "advisor_ids": ["ADV00001", "ADV00002"],
+        "exclude_phone_number_ids": [NUMBER],
+    }
     status, _, _, job = call(sb, "POST", "/delivery/v1/requeue", req)
     assert status == 202 and job["requeued"] == 2 and job["job_id"]
     after = call(sb, "GET", "/delivery/v1/status?delivery_date=2026-11-26")[3]
@@ -396,12 +466,20 @@ def test_delivery_service_and_requeue_restores_the_rate(sb):
     assert other_day["source"] == "scenario"
     assert call(sb, "POST", "/delivery/v1/requeue", {"advisor_ids": []})[0] == 400
     assert call(sb, "GET", "/delivery/v1/status")[0] == 400
-    assert call(sb, "POST", f"/delivery/v1/numbers/{NUMBER}/pause")[3] == {"phone_number_id": NUMBER, "paused": True}
+    assert call(sb, "POST", f"/delivery/v1/numbers/{NUMBER}/pause")[3] == {
+        "phone_number_id": NUMBER,
+        "paused": True,
+    }
     assert call(sb, "POST", "/delivery/v1/numbers/999/pause")[0] == 404
-    assert call(sb, "POST", "/delivery/v1/fallback/activate", {"delivery_date": "2026-11-26"})[3]["activated"] is True
+    assert (
+        call(sb, "POST", "/delivery/v1/fallback/activate", {"delivery_date": "2026-11-26"})[3]["activated"]
+        is True
+    )
     assert call(sb, "POST", "/delivery/v1/database/failover")[3]["status"] == "completed"
     state = sb.state()
-    assert state["paused_numbers"] == [NUMBER] and len(state["requeues"]) == 1 and len(state["failovers"]) == 1
+    assert (
+        state["paused_numbers"] == [NUMBER] and len(state["requeues"]) == 1 and len(state["failovers"]) == 1
+    )
 
 
 def test_unknown_paths_are_json_404(sb):
@@ -497,7 +575,9 @@ def test_fault_times_then_recovers(sb):
     assert sb.faults() == {}
 
 
-@pytest.mark.parametrize("faults", [{"slack": "explode"}, {"nosuchservice": "http_500"}, {"slack": {"seconds": 1}}])
+@pytest.mark.parametrize(
+    "faults", [{"slack": "explode"}, {"nosuchservice": "http_500"}, {"slack": {"seconds": 1}}]
+)
 def test_invalid_faults_are_rejected(sb, faults):
     with pytest.raises(ValueError):
         sb.set_faults(faults)

@@ -55,9 +55,12 @@ def _columns(conn, table: str) -> list[tuple[str, str, str]]:
 
 
 def _counts(conn) -> dict[str, int]:
-    tables = [r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'platform' ORDER BY 1"
-    )]  # fmt: skip
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'platform' ORDER BY 1"
+        )
+    ]
     return {t: conn.execute(f"SELECT count(*) FROM platform.{t}").fetchone()[0] for t in tables}  # noqa: S608
 
 
@@ -71,9 +74,17 @@ def test_contract_applies_twice(conn):
     apply_source_contract(conn)
     apply_source_contract(conn)
     assert set(_counts(conn)) == {
-        "advisors", "sender_numbers", "delivery_attempts", "content_items", "approval_queue",
-        "templates_in_use", "preferences_snapshot", "fallback_content", "webhook_receipts", "engagement",
-    }  # fmt: skip
+        "advisors",
+        "sender_numbers",
+        "delivery_attempts",
+        "content_items",
+        "approval_queue",
+        "templates_in_use",
+        "preferences_snapshot",
+        "fallback_content",
+        "webhook_receipts",
+        "engagement",
+    }
 
 
 def test_exact_columns_of_the_public_contract(conn):

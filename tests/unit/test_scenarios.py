@@ -132,13 +132,17 @@ def test_outage_retries_fail_too(outage):
     seen: dict[str, int] = Counter(a.advisor_id for a in outage.delivery_attempts)
     cut = T0 + timedelta(minutes=2)
     retried_late = [
-        a for a in outage.delivery_attempts if seen[a.advisor_id] > 1 and a.attempted_at >= cut + timedelta(seconds=41)
+        a
+        for a in outage.delivery_attempts
+        if seen[a.advisor_id] > 1 and a.attempted_at >= cut + timedelta(seconds=41)
     ]
     assert retried_late and all(a.status == "failed" for a in retried_late)
 
 
 def test_templates_match_what_the_api_reports(healthy):
-    approved = {(t["name"], t["language"]) for t in scenario_info("healthy")["templates"] if t["status"] == "APPROVED"}
+    approved = {
+        (t["name"], t["language"]) for t in scenario_info("healthy")["templates"] if t["status"] == "APPROVED"
+    }
     assert {a.template_name for a in healthy.delivery_attempts} == set(SEGMENT_TEMPLATES.values())
     assert {(t.template_name, t.language) for t in healthy.templates_in_use} <= approved
     assert {f.template_name for f in healthy.fallback_content} == set(FALLBACK_TEMPLATES.values())
@@ -167,7 +171,9 @@ def test_receipts_and_engagement_follow_the_attempts(healthy):
 
 def test_wamid_format_is_stable():
     w = make_wamid("+919812345678", "k")
-    assert w.startswith("wamid.HBgM") and w == make_wamid("919812345678", "k") != make_wamid("919812345678", "j")
+    assert w.startswith("wamid.HBgM") and w == make_wamid("919812345678", "k") != make_wamid(
+        "919812345678", "j"
+    )
 
 
 def test_scenario_info_reports_five_green_numbers_and_the_send_behaviour():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from delivery_window.window import tz
+
 
 def build_summary(
     window_run: dict[str, Any] | None,
@@ -36,7 +38,7 @@ def build_summary(
                 "rule": a["rule"],
                 "severity": a["severity"],
                 "scope": a["scope"],
-                "first_fired_at": str(a["first_fired_at"]),
+                "first_fired_at": a["first_fired_at"].astimezone(tz()).strftime("%H:%M:%S IST"),
             }
             for a in alerts
         ],

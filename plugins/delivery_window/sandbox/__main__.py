@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 = any free port (default)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument(
-        "--fault", action="append", default=[], metavar="SERVICE=KIND", help="inject a fault, e.g. slack=http_500"
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SERVICE=KIND",
+        help="inject a fault, e.g. slack=http_500",
     )
     parser.add_argument("--db-url", help="also write the scenario's day into this Postgres database")
     parser.add_argument("--date", type=date.fromisoformat, default=None, help="delivery date for --db-url")
@@ -41,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     from delivery_window.sandbox.server import Sandbox
 
     try:
-        sandbox = Sandbox(args.scenario, seed=args.seed, faults=faults, host=args.host, port=args.port).start()
+        sandbox = Sandbox(
+            args.scenario, seed=args.seed, faults=faults, host=args.host, port=args.port
+        ).start()
     except ValueError as exc:
         parser.error(str(exc))
     print(sandbox.url, flush=True)

@@ -42,7 +42,12 @@ class Fault:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form (for the control endpoint)."""
-        return {"kind": self.kind, "seconds": self.seconds, "retry_after": self.retry_after, "times": self.times}
+        return {
+            "kind": self.kind,
+            "seconds": self.seconds,
+            "retry_after": self.retry_after,
+            "times": self.times,
+        }
 
 
 def parse_faults(spec: Mapping[str, Any] | None) -> dict[str, Fault]:
@@ -102,7 +107,9 @@ def _error_body(service: str, status: int) -> Response:
         return Response(status, {"errors": [reason]})
     if service == "grafana":
         return Response(status, {"message": reason})
-    return Response(status, {"error": reason.lower().replace(" ", "_"), "message": f"sandbox fault: {reason}"})
+    return Response(
+        status, {"error": reason.lower().replace(" ", "_"), "message": f"sandbox fault: {reason}"}
+    )
 
 
 # A fault handler returns a Response to send, DROP to cut the connection, or None to answer normally.
@@ -136,5 +143,7 @@ FAULT_KINDS: dict[str, FaultHandler] = {
     "timeout": _timeout,
     "slow": _slow,
     # Looks like success until the client parses it.
-    "malformed": lambda fault, service, stall: Response(200, b'{"status": "ok", "data": [', {}, "application/json"),
+    "malformed": lambda fault, service, stall: Response(
+        200, b'{"status": "ok", "data": [', {}, "application/json"
+    ),
 }

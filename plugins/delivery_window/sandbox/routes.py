@@ -190,13 +190,24 @@ def _template_node(st: ServiceState, t: dict[str, Any]) -> dict[str, Any]:
 
 # node type -> (Graph node type name, default fields); "id" is always returned, as Graph does.
 _DEFAULT_FIELDS = {
-    "phone": ("WhatsAppBusinessPhoneNumber", ("id", "display_phone_number", "verified_name", "quality_rating")),
+    "phone": (
+        "WhatsAppBusinessPhoneNumber",
+        ("id", "display_phone_number", "verified_name", "quality_rating"),
+    ),
     "waba": ("WhatsAppBusinessAccount", ("id", "name", "timezone_id", "message_template_namespace")),
     "template": ("WhatsAppMessageTemplate", ("id", "name", "status", "category", "language", "components")),
 }
 # phone_numbers edge: the spec's WhatsAppBusinessAccountPhoneNumber requires status, so it is a default here.
-_LIST_PHONE_DEFAULTS = ("id", "display_phone_number", "verified_name", "status", "quality_rating",
-                        "code_verification_status", "platform_type", "throughput")  # fmt: skip
+_LIST_PHONE_DEFAULTS = (
+    "id",
+    "display_phone_number",
+    "verified_name",
+    "status",
+    "quality_rating",
+    "code_verification_status",
+    "platform_type",
+    "throughput",
+)
 _LIST_TEMPLATE_DEFAULTS = ("id", "name", "status", "category", "language", "components")
 
 
@@ -214,7 +225,9 @@ def _project(node: dict[str, Any], fields: list[str] | None, defaults: tuple[str
     wanted = fields if fields is not None else list(defaults)
     for f in wanted:
         if f not in node:
-            return None, graph_error(400, 100, f"(#100) Tried accessing nonexisting field ({f}) on node type ({node_type})")
+            return None, graph_error(
+                400, 100, f"(#100) Tried accessing nonexisting field ({f}) on node type ({node_type})"
+            )
     out = {f: node[f] for f in wanted}
     out.setdefault("id", node["id"])
     return out, None
@@ -223,7 +236,7 @@ def _project(node: dict[str, Any], fields: list[str] | None, defaults: tuple[str
 def _paginate(req: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
     """Graph cursor paging: limit (default 25) and after/before cursors over a fixed list."""
     try:
-        limit = max(1, min(100, int(req.query.get("limit", 25))))
+        limit = max(1, min(1000, int(req.query.get("limit", 25))))
     except ValueError:
         limit = 25
 
@@ -241,7 +254,9 @@ def _paginate(req: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
     if page:
         out["paging"] = {"cursors": {"before": cursor(start), "after": cursor(start + len(page) - 1)}}
         if start + len(page) < len(items):
-            q = {k: v for k, v in req.query.items() if k != "after"} | {"after": cursor(start + len(page) - 1)}
+            q = {k: v for k, v in req.query.items() if k != "after"} | {
+                "after": cursor(start + len(page) - 1)
+            }
             out["paging"]["next"] = f"http://{req.host}{req.path}?{urlencode(q)}"
     else:
         out["paging"] = {"cursors": {}}
@@ -252,10 +267,15 @@ def _graph_headers(st: ServiceState, version: str) -> dict[str, str]:
     calls = st.counters.get("whatsapp_calls", 0)
     usage = {
         SANDBOX_WABA_ID: [
-            {"type": "whatsapp", "call_count": min(100, calls // 100), "total_cputime": 1, "total_time": 1,
-             "estimated_time_to_regain_access": 0}
+            {
+                "type": "whatsapp",
+                "call_count": min(100, calls // 100),
+                "total_cputime": 1,
+                "total_time": 1,
+                "estimated_time_to_regain_access": 0,
+            }
         ]
-    }  # fmt: skip
+    }
     return {
         "x-business-use-case-usage": json.dumps(usage, separators=(",", ":")),
         "facebook-api-version": version,
@@ -306,7 +326,9 @@ def _whatsapp_route(req: Request, st: ServiceState, node_id: str, edge: str | No
     if req.method == "GET" and node_id == SANDBOX_WABA_ID and edge == "phone_numbers":
         rows = []
         for n in numbers.values():
-            out, err = _project(_phone_node(st, n), fields, _LIST_PHONE_DEFAULTS, "WhatsAppBusinessPhoneNumber")
+            out, err = _project(
+                _phone_node(st, n), fields, _LIST_PHONE_DEFAULTS, "WhatsAppBusinessPhoneNumber"
+            )
             if err:
                 return err
             rows.append(out)
@@ -316,7 +338,9 @@ def _whatsapp_route(req: Request, st: ServiceState, node_id: str, edge: str | No
         for t in templates.values():
             if any(req.query.get(k) and req.query[k] != t[k] for k in ("name", "status", "language")):
                 continue
-            out, err = _project(_template_node(st, t), fields, _LIST_TEMPLATE_DEFAULTS, "WhatsAppMessageTemplate")
+            out, err = _project(
+                _template_node(st, t), fields, _LIST_TEMPLATE_DEFAULTS, "WhatsAppMessageTemplate"
+            )
             if err:
                 return err
             rows.append(out)
@@ -346,16 +370,22 @@ def _send_message(req: Request, st: ServiceState, number: dict[str, Any]) -> Res
         tpl = msg.get("template") or {}
         name, lang = tpl.get("name"), (tpl.get("language") or {}).get("code")
         if not name or not lang:
-            return graph_error(400, 100, "(#100) Param template['name'] and template['language']['code'] are required.")
+            return graph_error(
+                400, 100, "(#100) Param template['name'] and template['language']['code'] are required."
+            )
         approved = any(
-            t["name"] == name and t["language"] == lang and t["status"] == "APPROVED" for t in st.info["templates"]
+            t["name"] == name and t["language"] == lang and t["status"] == "APPROVED"
+            for t in st.info["templates"]
         )
         if not approved:
             return graph_error(
                 404,
                 132001,
                 "(#132001) Template name does not exist in the translation",
-                error_data={"messaging_product": "whatsapp", "details": f"template name ({name}) does not exist in {lang}"},
+                error_data={
+                    "messaging_product": "whatsapp",
+                    "details": f"template name ({name}) does not exist in {lang}",
+                },
             )
     send = st.info["send"]
     if not send["ok"]:
@@ -364,7 +394,10 @@ def _send_message(req: Request, st: ServiceState, number: dict[str, Any]) -> Res
             send["http_status"],
             code,
             f"(#{code}) {ERROR_TITLES.get(code, 'Something went wrong')}",
-            error_data={"messaging_product": "whatsapp", "details": ERROR_TITLES.get(code, "Something went wrong")},
+            error_data={
+                "messaging_product": "whatsapp",
+                "details": ERROR_TITLES.get(code, "Something went wrong"),
+            },
             is_transient=True,
         )
     wa_id = to.lstrip("+")
@@ -373,7 +406,11 @@ def _send_message(req: Request, st: ServiceState, number: dict[str, Any]) -> Res
     wamid = make_wamid(wa_id, f"sandbox:{number['id']}:{n}")
     return Response(
         200,
-        {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": wa_id}], "messages": [{"id": wamid}]},
+        {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": wa_id}],
+            "messages": [{"id": wamid}],
+        },
     )
 
 
@@ -386,7 +423,9 @@ def cloudinary_ping(req: Request, st: ServiceState) -> Response:
         return Response(401, {"error": {"message": f"Invalid cloud_name {req.params['cloud']}"}})
     used = st.next("cloudinary_pings")
     now = datetime.now(UTC)
-    reset = (now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    reset = (now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).strftime(
+        "%a, %d %b %Y %H:%M:%S GMT"
+    )
     headers = {
         "X-FeatureRateLimit-Limit": "500",
         "X-FeatureRateLimit-Remaining": str(max(0, 500 - used)),
@@ -407,8 +446,17 @@ def _openai_auth(req: Request) -> Response | None:
     if req.bearer():
         return None
     message = "You didn't provide an API key. You need to provide your API key in an Authorization header."
-    return Response(401, {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                                    "code": "invalid_api_key"}})  # fmt: skip
+    return Response(
+        401,
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        },
+    )
 
 
 def _openai_headers(st: ServiceState) -> dict[str, str]:
@@ -435,10 +483,21 @@ def openai_model(req: Request, st: ServiceState) -> Response:
         return err
     for i, c, o in _OPENAI_MODELS:
         if i == req.params["model"]:
-            return Response(200, {"id": i, "object": "model", "created": c, "owned_by": o}, _openai_headers(st))
+            return Response(
+                200, {"id": i, "object": "model", "created": c, "owned_by": o}, _openai_headers(st)
+            )
     message = f"The model '{req.params['model']}' does not exist"
-    return Response(404, {"error": {"message": message, "type": "invalid_request_error", "param": "model",
-                                    "code": "model_not_found"}})  # fmt: skip
+    return Response(
+        404,
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_found",
+            }
+        },
+    )
 
 
 # ============================================================================================================
@@ -477,8 +536,14 @@ def compliance_check(req: Request, st: ServiceState) -> Response:
     body, err = _json_body(req)
     if err:
         return err
-    if not isinstance(body, dict) or not isinstance(body.get("content_id"), str) or not isinstance(body.get("text"), str):
-        return Response(400, {"error": "invalid_request", "message": "content_id and text (strings) are required"})
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("content_id"), str)
+        or not isinstance(body.get("text"), str)
+    ):
+        return Response(
+            400, {"error": "invalid_request", "message": "content_id and text (strings) are required"}
+        )
     violations = []
     for rule, severity, message, test in _RULES:
         found = test(body["text"])
@@ -486,7 +551,12 @@ def compliance_check(req: Request, st: ServiceState) -> Response:
             violations.append({"rule": rule, "severity": severity, "message": message, "match": found})
     return Response(
         200,
-        {"content_id": body["content_id"], "compliant": not violations, "violations": violations, "checked_at": _now()},
+        {
+            "content_id": body["content_id"],
+            "compliant": not violations,
+            "violations": violations,
+            "checked_at": _now(),
+        },
     )
 
 
@@ -500,7 +570,11 @@ _MONITORS = (
     (7001003, "api_latency_p95_above_2s", "avg(last_1m):p95:delivery_window.api_latency_ms{*} > 2000"),
     (7001004, "error_rate_above_2pct", "avg(last_2m):avg:delivery_window.error_rate_pct{*} > 2"),
     (7001005, "whatsapp_api_unavailable", "avg(last_1m):avg:delivery_window.whatsapp_available{*} < 1"),
-    (7001006, "shard_failing", "avg(last_2m):min:delivery_window.shard_success_pct{*} by {phone_number_id} < 90"),
+    (
+        7001006,
+        "shard_failing",
+        "avg(last_2m):min:delivery_window.shard_success_pct{*} by {phone_number_id} < 90",
+    ),
 )
 
 
@@ -542,7 +616,11 @@ def datadog_series(req: Request, st: ServiceState) -> Response:
             errors.append(f"series[{i}].points is required")
             continue
         for j, p in enumerate(points):
-            ok = isinstance(p, dict) and isinstance(p.get("timestamp"), int) and isinstance(p.get("value"), int | float)
+            ok = (
+                isinstance(p, dict)
+                and isinstance(p.get("timestamp"), int)
+                and isinstance(p.get("value"), int | float)
+            )
             if not ok:
                 errors.append(f"series[{i}].points[{j}] needs integer timestamp and numeric value")
         if s.get("type", 0) not in (0, 1, 2, 3):
@@ -610,12 +688,26 @@ def grafana_dashboard(req: Request, st: ServiceState) -> Response:
     if uid != DASHBOARD_UID:
         return Response(404, {"message": "Dashboard not found"})
     panels = [
-        {"id": i, "title": title, "type": kind, "datasource": {"type": "postgres", "uid": "delivery-ops-pg"},
-         "gridPos": {"x": (i - 1) % 2 * 12, "y": (i - 1) // 2 * 8, "w": 12, "h": 8}}
+        {
+            "id": i,
+            "title": title,
+            "type": kind,
+            "datasource": {"type": "postgres", "uid": "delivery-ops-pg"},
+            "gridPos": {"x": (i - 1) % 2 * 12, "y": (i - 1) // 2 * 8, "w": 12, "h": 8},
+        }
         for i, (title, kind) in enumerate(_PANELS, start=1)
-    ]  # fmt: skip
-    dashboard = {"id": 42, "uid": uid, "title": "Delivery window (06:00 IST)", "tags": ["delivery-window"],
-                 "refresh": "30s", "timezone": "Asia/Kolkata", "schemaVersion": 39, "version": 7, "panels": panels}  # fmt: skip
+    ]
+    dashboard = {
+        "id": 42,
+        "uid": uid,
+        "title": "Delivery window (06:00 IST)",
+        "tags": ["delivery-window"],
+        "refresh": "30s",
+        "timezone": "Asia/Kolkata",
+        "schemaVersion": 39,
+        "version": 7,
+        "panels": panels,
+    }
     meta = {
         "type": "db",
         "canSave": False,
@@ -658,14 +750,29 @@ PAGERDUTY_EVENT_SCHEMA: dict[str, Any] = {
         "dedup_key": {"type": "string"},
         "client": {"type": "string"},
         "client_url": {"type": "string", "format": "url"},
-        "links": {"type": "array", "items": {"type": "object", "required": ["href"], "properties": {
-            "href": {"type": "string", "format": "url"}, "text": {"type": "string"}}}},
-        "images": {"type": "array", "items": {"type": "object", "required": ["src"], "properties": {
-            "src": {"type": "string", "format": "url"}, "href": {"type": "string", "format": "url"},
-            "alt": {"type": "string"}}}},
+        "links": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["href"],
+                "properties": {"href": {"type": "string", "format": "url"}, "text": {"type": "string"}},
+            },
+        },
+        "images": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["src"],
+                "properties": {
+                    "src": {"type": "string", "format": "url"},
+                    "href": {"type": "string", "format": "url"},
+                    "alt": {"type": "string"},
+                },
+            },
+        },
     },
     "required": ["routing_key", "event_action"],
-}  # fmt: skip
+}
 
 
 def _pd_invalid(errors: list[str]) -> Response:
@@ -707,9 +814,13 @@ def pagerduty_enqueue(req: Request, st: ServiceState) -> Response:
         event = req.json()
     except (ValueError, UnicodeDecodeError):
         return Response(
-            400, {"status": "Unrecognized object", "message": "Event object format is unrecognized",
-                  "errors": ["JSON parse error"]}
-        )  # fmt: skip
+            400,
+            {
+                "status": "Unrecognized object",
+                "message": "Event object format is unrecognized",
+                "errors": ["JSON parse error"],
+            },
+        )
     errors = pagerduty_validate(event)
     if errors:
         return _pd_invalid(errors)
@@ -717,7 +828,9 @@ def pagerduty_enqueue(req: Request, st: ServiceState) -> Response:
     key = event.get("dedup_key")
     if not key:
         # PagerDuty makes up a key for a trigger without one; derive it so reruns are reproducible.
-        key = hashlib.md5(f"{json.dumps(event, sort_keys=True)}:{st.next('pd_generated')}".encode()).hexdigest()
+        key = hashlib.md5(
+            f"{json.dumps(event, sort_keys=True)}:{st.next('pd_generated')}".encode()
+        ).hexdigest()
     with st.lock:
         alert = st.pagerduty_alerts.get(key)
         if action == "trigger":
@@ -796,7 +909,9 @@ def delivery_requeue(req: Request, st: ServiceState) -> Response:
     n = st.next("requeue_jobs")
     job = {"job_id": f"rq-{body['delivery_date']}-{n:03d}", "requeued": len(set(ids))}
     with st.lock:
-        st.requeues.append(job | {"delivery_date": body["delivery_date"], "exclude_phone_number_ids": exclude})
+        st.requeues.append(
+            job | {"delivery_date": body["delivery_date"], "exclude_phone_number_ids": exclude}
+        )
     return Response(202, job)
 
 
@@ -844,14 +959,24 @@ def delivery_status(req: Request, st: ServiceState) -> Response:
         jobs = [j for j in st.requeues if j["delivery_date"] == d.isoformat()]
     targeted = summary["advisors_targeted"]
     if jobs:
-        rate, delivered, source = RESTORED_DELIVERY_RATE_PCT, round(targeted * RESTORED_DELIVERY_RATE_PCT / 100), "requeue"
+        rate, delivered, source = (
+            RESTORED_DELIVERY_RATE_PCT,
+            round(targeted * RESTORED_DELIVERY_RATE_PCT / 100),
+            "requeue",
+        )
     else:
         rate, delivered, source = summary["sla_pct"], summary["advisors_delivered"], "scenario"
     return Response(
         200,
-        {"delivery_date": d.isoformat(), "delivery_rate_pct": rate, "advisors_targeted": targeted,
-         "advisors_delivered": delivered, "requeue_jobs": len(jobs), "source": source},
-    )  # fmt: skip
+        {
+            "delivery_date": d.isoformat(),
+            "delivery_rate_pct": rate,
+            "advisors_targeted": targeted,
+            "advisors_delivered": delivered,
+            "requeue_jobs": len(jobs),
+            "source": source,
+        },
+    )
 
 
 # ============================================================================================================
@@ -908,5 +1033,7 @@ def dispatch(req: Request, st: ServiceState) -> Response:
                 req.params = m.groupdict()
                 return handler(req, st)
     if allowed and req.service not in ("slack", "whatsapp"):
-        return Response(405, {"error": "method_not_allowed", "message": f"{req.method} not allowed on {req.path}"})
+        return Response(
+            405, {"error": "method_not_allowed", "message": f"{req.method} not allowed on {req.path}"}
+        )
     return not_found(req)

@@ -51,7 +51,9 @@ SENDER_NUMBERS: tuple[SenderNumber, ...] = tuple(
 )
 VERIFIED_NAME = "ProjectOne Advisors"
 # Webhook metadata carries the display number as bare digits.
-_DISPLAY_DIGITS = {n.phone_number_id: n.display_phone_number.replace(" ", "").lstrip("+") for n in SENDER_NUMBERS}
+_DISPLAY_DIGITS = {
+    n.phone_number_id: n.display_phone_number.replace(" ", "").lstrip("+") for n in SENDER_NUMBERS
+}
 
 # Template sent to each segment, and the fallback template armed for it. Both exist in every language.
 SEGMENT_TEMPLATES: dict[int, str] = {s: f"daily_brief_seg{s}" for s in SEGMENTS}
@@ -196,7 +198,14 @@ def make_wamid(to: str, key: str) -> str:
     digits = to.lstrip("+")
     msg_id = hashlib.sha1(f"{digits}:{key}".encode()).hexdigest()[:18].upper()
     # Real wamids are base64 of a small protobuf holding the recipient and a hex message id ("wamid.HBgM...").
-    raw = b"\x1c\x18" + bytes([len(digits)]) + digits.encode() + b"\x15\x02\x00\x11\x18\x12" + msg_id.encode() + b"\x00"
+    raw = (
+        b"\x1c\x18"
+        + bytes([len(digits)])
+        + digits.encode()
+        + b"\x15\x02\x00\x11\x18\x12"
+        + msg_id.encode()
+        + b"\x00"
+    )
     return "wamid." + base64.b64encode(raw).decode()
 
 
@@ -214,7 +223,9 @@ def template_catalog() -> list[dict[str, Any]]:
                 out.append(
                     {
                         # Graph ids are numeric strings; derive them so they never change.
-                        "id": str(8_150_000_000_000_000 + (0 if kind == "primary" else 100) + segment * 10 + li),
+                        "id": str(
+                            8_150_000_000_000_000 + (0 if kind == "primary" else 100) + segment * 10 + li
+                        ),
                         "name": name,
                         "language": language,
                         "status": "APPROVED",
@@ -268,7 +279,11 @@ def scenario_info(scenario: str) -> dict[str, Any]:
         "waba": {"id": SANDBOX_WABA_ID, "name": VERIFIED_NAME, "can_send_message": "AVAILABLE"},
         "phone_numbers": numbers,
         "templates": template_catalog(),
-        "send": {"ok": not outage, "error_code": 131000 if outage else None, "http_status": 500 if outage else 200},
+        "send": {
+            "ok": not outage,
+            "error_code": 131000 if outage else None,
+            "http_status": 500 if outage else 200,
+        },
         "delivery": {"queue_ready": True, "queue_depth": 0, "workers": 8, "webhook_lag_seconds": 1.4},
         "faults": {},
     }
@@ -411,7 +426,9 @@ class _Builder:
         self.attempts.append(row)
         return row
 
-    def receipt(self, rng: random.Random, row: dict[str, Any], status: str, at_ms: int, code: int | None = None):
+    def receipt(
+        self, rng: random.Random, row: dict[str, Any], status: str, at_ms: int, code: int | None = None
+    ):
         a: AdvisorRow = row["advisor"]
         status_at = self.at(at_ms)
         # Webhook timestamps are whole Unix seconds (strings); receipt time lags the event a little.
@@ -539,7 +556,9 @@ def _preparation(rng: random.Random, d: date, active: list[AdvisorRow]) -> dict[
             cid = f"{ymd}-s{segment}-{kind}"
             rendered_at = ist(5, 0) + timedelta(seconds=rng.randint(0, 1200))
             url = f"https://res.cloudinary.com/projectone/image/upload/v1/daily/{d.isoformat()}/s{segment}-{kind}.png"
-            content.append(ContentItemRow(d, cid, segment, SEGMENT_TEMPLATES[segment], True, url, rendered_at))
+            content.append(
+                ContentItemRow(d, cid, segment, SEGMENT_TEMPLATES[segment], True, url, rendered_at)
+            )
             submitted = ist(4, 0) + timedelta(seconds=rng.randint(0, 2400))
             decided = submitted + timedelta(seconds=rng.randint(120, 1500))
             approvals.append(ApprovalRow(f"AQ-{cid}", d, cid, "approved", submitted, decided))
@@ -629,13 +648,17 @@ def write_day(conn: Any, day: Day) -> dict[str, int]:
             if table == "webhook_receipts":
                 rows = [r._replace(payload=Jsonb(r.payload)) for r in rows]
             if key is None:
-                cur.execute(sql.SQL("DELETE FROM {} WHERE delivery_date = %s").format(target), (day.delivery_date,))
+                cur.execute(
+                    sql.SQL("DELETE FROM {} WHERE delivery_date = %s").format(target), (day.delivery_date,)
+                )
                 dest = target
             else:
                 # COPY cannot upsert: stage into a temp table, then INSERT ... ON CONFLICT DO UPDATE.
                 dest = sql.Identifier(f"_stage_{table}")
                 cur.execute(
-                    sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(dest, target)
+                    sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+                        dest, target
+                    )
                 )
             n = 0
             with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(dest, col_list)) as copy:
@@ -648,7 +671,12 @@ def write_day(conn: Any, day: Day) -> dict[str, int]:
                 )
                 cur.execute(
                     sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
-                        target, col_list, col_list, dest, sql.SQL(", ").join(map(sql.Identifier, key)), updates
+                        target,
+                        col_list,
+                        col_list,
+                        dest,
+                        sql.SQL(", ").join(map(sql.Identifier, key)),
+                        updates,
                     )
                 )
                 cur.execute(sql.SQL("DROP TABLE {}").format(dest))

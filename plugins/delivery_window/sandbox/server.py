@@ -253,7 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
         if service not in SERVICES and service != "_sandbox":
             service = "unknown"
         prefix = "" if service == "unknown" else "/" + service
-        query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        query = {
+            k: v[0] if len(v) == 1 else v for k, v in parse_qs(parts.query, keep_blank_values=True).items()
+        }
         req = Request(
             method=self.command,
             path=parts.path,
