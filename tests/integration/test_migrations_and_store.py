@@ -109,7 +109,11 @@ def test_outbox_sends_once_and_keeps_failures_pending(pg):
     r2 = notify.flush(pg, DAY, sender=flaky)
     assert sent == ["A"]
     assert (r1.sent, list(r1.failed), r2.sent, list(r2.failed)) == (1, ["b"], 0, ["b"])
-    status = dict(pg.execute("SELECT dedup_key, status FROM delivery_ops.notifications").fetchall())
+    status = dict(
+        pg.execute(
+            "SELECT dedup_key, status FROM delivery_ops.notifications WHERE delivery_date = %s", (DAY,)
+        ).fetchall()
+    )
     attempts = pg.execute(
         "SELECT attempts, last_error FROM delivery_ops.notifications WHERE dedup_key='b'"
     ).fetchone()

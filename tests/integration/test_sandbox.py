@@ -76,7 +76,7 @@ def _spec_path(name: str) -> Path:
     for d in SPEC_DIRS:
         if (d / name).exists():
             return d / name
-    pytest.skip(f"{name} not found in {', '.join(map(str, SPEC_DIRS))}")
+    pytest.fail(f"{name} not found in {', '.join(map(str, SPEC_DIRS))}")
 
 
 @cache

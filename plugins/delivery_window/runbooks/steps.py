@@ -17,13 +17,14 @@ from delivery_window.protocol import Protocol
 def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Re-queue every advisor without a delivery on sender numbers that are not failing."""
     advisors = [r["advisor_id"] for r in store.undelivered_advisors(conn, day, window_close(day, p))]
+    numbers = store.execute(conn, "select_last_number_ticks", {"delivery_date": day})
     failing = [
         r["scope"].split(":", 1)[1]
-        for r in store.execute(conn, "select_last_number_ticks", {"delivery_date": day})
+        for r in numbers
         if r["error_rate_pct"] is not None
         and float(r["error_rate_pct"]) > p.primary_metrics.error_rate_max_pct
     ]
-    if len(failing) == len(store.execute(conn, "select_last_number_ticks", {"delivery_date": day})):
+    if len(failing) == len(numbers):
         failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
     answer = hook.post(
         "v1/requeue",
@@ -65,16 +66,12 @@ def verify_quality_plan_active(hook, conn, day: date, p: Protocol) -> dict[str, 
 
 def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Switch today's content to the prepared fallback (AI services unavailable)."""
-    if len(failing) == len(store.execute(conn, "select_last_number_ticks", {"delivery_date": day})):
-        failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
     answer = hook.post("v1/fallback/activate", {"delivery_date": day.isoformat()})
     return {"ok": bool(answer.get("active", True)), "answer": answer}
 
 
 def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Fail the delivery service over to the standby database, then prove a round-trip works."""
-    if len(failing) == len(store.execute(conn, "select_last_number_ticks", {"delivery_date": day})):
-        failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
     answer = hook.post("v1/database/failover", {"delivery_date": day.isoformat()})
     ok = store.execute(conn, "select_pool_usage")[0]
     return {"answer": answer, "round_trip": ok}
