@@ -71,7 +71,7 @@ def choose_runbook(day: date) -> str:
 
 def run_runbook(name: str, day: date) -> dict[str, Any]:
     """Run a runbook's act + verify steps against the delivery service, on the day's incident timeline."""
-    from delivery_window.runbooks.steps import RUNBOOK_STEPS
+    from delivery_window.runbooks.steps import steps_of
 
     p = get_protocol()
     spec = p.runbooks[name]
@@ -84,7 +84,7 @@ def run_runbook(name: str, day: date) -> dict[str, Any]:
         incident = store.open_incident(conn, day, name, severity, _now())
         store.add_timeline(conn, incident, "runbook_activated", _now(), runbook=name, doc=spec.doc)
         conn.commit()
-        for step, fn in RUNBOOK_STEPS[name]:
+        for step, fn in steps_of(name, p):
             try:
                 details = fn(hook, conn, day, p)
                 outcome = "succeeded" if details.pop("ok", True) else "failed"

@@ -79,3 +79,11 @@ def test_quality_failure_chooses_quality_recovery_and_warn_does_not():
 
 def test_unreachable_check_counts_as_failing():
     assert choose_runbook([], [check("check_database_pool", "error")], P).choice == "database_emergency"
+
+
+def test_every_runbook_step_in_the_protocol_is_implemented():
+    from delivery_window.runbooks.steps import STEPS, steps_of
+
+    for name, runbook in P.runbooks.items():
+        assert set(runbook.steps) <= set(STEPS), name
+        assert [s for s, _ in steps_of(name, P)] == list(runbook.steps)

@@ -77,15 +77,20 @@ def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     return {"answer": answer, "round_trip": ok}
 
 
-RUNBOOK_STEPS = {
-    "delivery_failure": [
-        ("requeue_failed_deliveries", requeue_failed_deliveries),
-        ("verify_delivery_restored", verify_delivery_restored),
-    ],
-    "whatsapp_quality_recovery": [
-        ("pause_unhealthy_numbers", pause_unhealthy_numbers),
-        ("verify_quality_plan_active", verify_quality_plan_active),
-    ],
-    "ai_service_fallback": [("activate_fallback", activate_fallback)],
-    "database_emergency": [("fail_over_database", fail_over_database)],
+# Every step a runbook in protocol.yaml may name (``runbooks.<name>.steps``), by name.
+STEPS = {
+    fn.__name__: fn
+    for fn in (
+        requeue_failed_deliveries,
+        verify_delivery_restored,
+        pause_unhealthy_numbers,
+        verify_quality_plan_active,
+        activate_fallback,
+        fail_over_database,
+    )
 }
+
+
+def steps_of(runbook: str, p: Protocol) -> list[tuple[str, Any]]:
+    """The (name, function) steps of a runbook, in the order protocol.yaml lists them."""
+    return [(name, STEPS[name]) for name in p.runbooks[runbook].steps]
