@@ -39,15 +39,15 @@ def db_url() -> str:
 
     os.environ.pop("DELIVERY_DB_URL", None)
     if runtime.port_open(*runtime.LOCAL_PG):
-        server = f"postgresql://postgres@{runtime.LOCAL_PG[0]}:{runtime.LOCAL_PG[1]}"
+        admin = f"postgresql://postgres@{runtime.LOCAL_PG[0]}:{runtime.LOCAL_PG[1]}/postgres"
     else:
-        server = runtime.embedded_postgres_url(ROOT / ".cache" / "test-pgdata").rsplit("/", 1)[0]
+        admin = runtime.embedded_postgres_url(ROOT / ".cache" / "test-pgdata")
     import psycopg
 
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{TEST_DB}"')
-    url = f"{server}/{TEST_DB}"
+    url = runtime.with_database(admin, TEST_DB)
     with psycopg.connect(url) as conn:
         apply_source_contract(conn)
         conn.commit()

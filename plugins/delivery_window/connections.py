@@ -47,7 +47,7 @@ SANDBOX_WABA_ID = "102290129340398"
 
 def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[str, str]:
     """``AIRFLOW_CONN_*`` environment values that point every connection at the sandbox."""
-    from urllib.parse import urlsplit
+    from urllib.parse import parse_qs, urlsplit
 
     def http(prefix: str, **extra: str) -> str:
         return json.dumps(
@@ -55,18 +55,20 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
         )
 
     db = urlsplit(db_url)
+    # pgserver URLs name a unix-socket directory in ?host=; libpq takes a directory as the host.
+    socket_dir = parse_qs(db.query).get("host", [None])[0]
     conns = {
         DELIVERY_DB: json.dumps(
             {
                 "conn_type": "postgres",
-                "host": db.hostname,
+                "host": socket_dir or db.hostname,
                 "port": db.port or 5432,
                 "login": db.username or "postgres",
                 "password": db.password or "",
                 "schema": db.path.lstrip("/") or "postgres",
             }
         ),
-        REDIS: redis_url.replace("redis://", "redis://", 1),
+        REDIS: redis_url,
         WHATSAPP: http(SANDBOX_PREFIX[WHATSAPP], api_version="v23.0", waba_id=SANDBOX_WABA_ID),
         CLOUDINARY: http(SANDBOX_PREFIX[CLOUDINARY], cloud_name="projectone"),
         OPENAI: http(SANDBOX_PREFIX[OPENAI]),

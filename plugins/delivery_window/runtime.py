@@ -49,11 +49,19 @@ def database_url(name: str, *, prefer_local: bool) -> str:
     if os.environ.get("DELIVERY_DB_URL"):
         return os.environ["DELIVERY_DB_URL"]
     if prefer_local and port_open(*LOCAL_PG):
-        server = f"postgresql://postgres@{LOCAL_PG[0]}:{LOCAL_PG[1]}"
+        admin = f"postgresql://postgres@{LOCAL_PG[0]}:{LOCAL_PG[1]}/postgres"
     else:
-        server = embedded_postgres_url().rsplit("/", 1)[0]
-    create_database(server + "/postgres", name)
-    return f"{server}/{name}"
+        admin = embedded_postgres_url()
+    create_database(admin, name)
+    return with_database(admin, name)
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` pointing at database ``name`` (keeps a socket ``?host=`` query, as pgserver URLs have)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def create_database(admin_url: str, name: str) -> None:

@@ -115,10 +115,10 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
     pages = sandbox.requests("pagerduty")
     keys = {p["json"]["dedup_key"] for p in pages}
     assert f"delivery_window:{OUTAGE_DAY}:whatsapp_api_unavailable:overall" in keys
-    assert all(p["json"]["event_action"] == "trigger" for p in pages)
+    assert all(p["json"]["event_action"] == "trigger" and p["status"] == 202 for p in pages)
     assert len(keys) == len(pages)  # one event per alert, never repeated
     war_room = [r for r in sandbox.requests("slack") if "war-room" in r["path"]]
-    assert len(war_room) == len(rules)
+    assert len(war_room) == len(rules) and all(r["status"] == 200 for r in war_room)
     steps = dict(
         all_rows(
             db_url, "SELECT step, outcome FROM delivery_ops.runbook_runs WHERE delivery_date=%s", OUTAGE_DAY

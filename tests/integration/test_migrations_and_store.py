@@ -48,11 +48,13 @@ def scratch_db(db_url):
     """An empty database of its own, so a test may record its own migration history."""
     import psycopg
 
-    server, name = db_url.rsplit("/", 1)[0], "delivery_window_scratch"
-    with psycopg.connect(server + "/postgres", autocommit=True) as admin:
+    from delivery_window.runtime import with_database
+
+    name = "delivery_window_scratch"
+    with psycopg.connect(with_database(db_url, "postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(f"{server}/{name}") as conn:
+    with psycopg.connect(with_database(db_url, name)) as conn:
         yield conn
 
 

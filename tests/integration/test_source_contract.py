@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from datetime import date
 from pathlib import Path
 
@@ -18,31 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 26)
 
 
-def _server_url(tmp_root: Path) -> str:
-    """127.0.0.1:5432 when it answers, else an embedded pgserver (never skip: this test needs Postgres)."""
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return "postgresql://postgres@127.0.0.1:5432"
-    except OSError:
-        import pgserver
-
-        uri = pgserver.get_server(str(tmp_root / "pgserver-source-contract")).get_uri()
-        return uri.rsplit("/", 1)[0]
-
-
 @pytest.fixture(scope="module")
-def conn():
-    # A database of our own per process, so parallel runs and other test files never collide.
-    server = _server_url(ROOT / ".cache")
+def conn(db_url):
+    # A database of our own per process (on the session's server), so other test files never collide.
+    from delivery_window.runtime import with_database
+
     name = f"dw_test_sandbox_{os.getpid()}"
-    with psycopg.connect(server + "/postgres", autocommit=True) as admin:
+    with psycopg.connect(with_database(db_url, "postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        with psycopg.connect(f"{server}/{name}", autocommit=True) as c:
+        with psycopg.connect(with_database(db_url, name), autocommit=True) as c:
             yield c
     finally:
-        with psycopg.connect(server + "/postgres", autocommit=True) as admin:
+        with psycopg.connect(with_database(db_url, "postgres"), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
