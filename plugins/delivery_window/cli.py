@@ -94,6 +94,7 @@ def cmd_sandbox(args) -> int:
 
 def cmd_airflow(args) -> int:
     """``airflow standalone`` on 127.0.0.1 with every connection pointed at a sandbox in this process."""
+    import signal
     import subprocess
 
     from delivery_window.connections import sandbox_connections
@@ -120,10 +121,17 @@ def cmd_airflow(args) -> int:
         try:
             return proc.wait()
         except KeyboardInterrupt:
-            import signal
-
-            proc.send_signal(signal.SIGINT)  # SIGTERM would orphan standalone's components
-            return proc.wait()
+            # SIGINT stops standalone cleanly; SIGTERM would orphan its components. Whatever is still
+            # running after the grace period (idle LocalExecutor workers, the triggerer) is killed as a group.
+            proc.send_signal(signal.SIGINT)
+            try:
+                return proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                return proc.wait()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> int:
