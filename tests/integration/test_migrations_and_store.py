@@ -129,3 +129,11 @@ def test_decision_upsert(pg):
     store.record_decision(pg, DAY, "choose_runbook", Decision("delivery_failure", ("x", "y")), NOW)
     d = store.decisions(pg, DAY)["choose_runbook"]
     assert (d["choice"], d["reasons"]) == ("delivery_failure", ["x", "y"])
+
+
+def test_cli_migrate_twice_applies_once(db_url, capsys):
+    from delivery_window.cli import main
+
+    assert main(["migrate", "--db-url", db_url]) == 0
+    assert main(["migrate", "--db-url", db_url]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("applied 0 migration(s): none pending")
