@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-AIRFLOW_HOME = ROOT / ".cache" / "test-airflow"
+# Per test session (pid): parallel sessions on one machine never share Airflow metadata or a database.
+AIRFLOW_HOME = ROOT / ".cache" / f"test-airflow-{os.getpid()}"
 
 # Fresh SQLite metadata per session; our dags folder only.
 shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
@@ -20,7 +21,11 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}"
 os.environ.pop("DELIVERY_WINDOW_PROTOCOL", None)
 
-TEST_DB = "delivery_window_test"
+TEST_DB = f"delivery_window_test_{os.getpid()}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items):
@@ -32,7 +37,7 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def db_url() -> str:
+def db_url():
     """A fresh PostgreSQL database: 127.0.0.1:5432 when it is up, else the embedded pgserver one."""
     from delivery_window import runtime
     from delivery_window.sandbox.scenarios import apply_source_contract
@@ -51,7 +56,9 @@ def db_url() -> str:
     with psycopg.connect(url) as conn:
         apply_source_contract(conn)
         conn.commit()
-    return url
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
 
 
 @pytest.fixture

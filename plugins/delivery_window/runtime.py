@@ -106,8 +106,11 @@ def run_after_for(day: date) -> datetime:
     return datetime.combine(day, p.time_of("window_open"), tzinfo=ZoneInfo(p.timezone))
 
 
-def run_dag(day: date, *, dry_run: bool = False):
-    """Run the real ``delivery_window`` DAG for ``day`` with ``dag.test()``; return the DagRun."""
+def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None):
+    """Run the real ``delivery_window`` DAG for ``day`` with ``dag.test()``; return the DagRun.
+
+    ``conf`` adds DAG params (validated by the DAG's Param schemas) to ``delivery_date`` and ``dry_run``.
+    """
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
@@ -116,7 +119,9 @@ def run_dag(day: date, *, dry_run: bool = False):
     dag = bag.dags["delivery_window"]
     when = run_after_for(day)
     return dag.test(
-        logical_date=when, run_after=when, run_conf={"delivery_date": day.isoformat(), "dry_run": dry_run}
+        logical_date=when,
+        run_after=when,
+        run_conf={"delivery_date": day.isoformat(), "dry_run": dry_run, **(conf or {})},
     )
 
 

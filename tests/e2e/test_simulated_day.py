@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import psycopg
 import pytest
 
-from delivery_window import runtime
-from delivery_window.connections import sandbox_connections
-from delivery_window.migrate import apply_migrations
-from delivery_window.sandbox.scenarios import generate_day, write_day
-from delivery_window.sandbox.server import Sandbox
-
 HEALTHY_DAY = date(2026, 11, 2)
 OUTAGE_DAY = date(2026, 11, 3)
 
 
-@pytest.fixture(scope="module")
-def airflow_db():
-    runtime.init_airflow_db()
-
-
-def run_scenario(db_url: str, scenario: str, day: date):
-    with psycopg.connect(db_url) as conn:
-        apply_migrations(conn)
-        write_day(conn, generate_day(scenario, day))
-        conn.commit()
-    sandbox = Sandbox(scenario=scenario).start()
-    runtime.set_connections(
-        sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-    )
-    try:
-        dag_run = runtime.run_dag(day)
-    finally:
-        sandbox.stop()
-    return dag_run, sandbox
+def run_scenario(run_day, scenario: str, day: date):
+    r = run_day(scenario, day)
+    return r.dag_run, r.sandbox
 
 
 def one(db_url: str, sql: str, *params):
@@ -50,13 +27,13 @@ def all_rows(db_url: str, sql: str, *params):
 
 
 @pytest.fixture(scope="module")
-def healthy(db_url, airflow_db):
-    return run_scenario(db_url, "healthy", HEALTHY_DAY)
+def healthy(run_day):
+    return run_scenario(run_day, "healthy", HEALTHY_DAY)
 
 
 @pytest.fixture(scope="module")
-def outage(db_url, airflow_db):
-    return run_scenario(db_url, "whatsapp_outage", OUTAGE_DAY)
+def outage(run_day):
+    return run_scenario(run_day, "whatsapp_outage", OUTAGE_DAY)
 
 
 def test_healthy_day_meets_sla_quietly(db_url, healthy):
@@ -129,14 +106,14 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
     assert len(requeues) == 1 and requeues[0]["json"]["advisor_ids"]
 
 
-def test_rerun_of_a_day_sends_nothing_new_and_keeps_rows(db_url, outage):
+def test_rerun_of_a_day_sends_nothing_new_and_keeps_rows(db_url, run_day, outage):
     before = all_rows(
         db_url,
         "SELECT rule, scope, dedup_key, first_fired_at FROM delivery_ops.alerts WHERE delivery_date=%s ORDER BY 1",
         OUTAGE_DAY,
     )
     ticks = one(db_url, "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s", OUTAGE_DAY)
-    dag_run, sandbox = run_scenario(db_url, "whatsapp_outage", OUTAGE_DAY)
+    dag_run, sandbox = run_scenario(run_day, "whatsapp_outage", OUTAGE_DAY)
     assert str(dag_run.state) == "success"
     assert sandbox.requests("pagerduty") == []
     assert [r for r in sandbox.requests("slack")] == []

@@ -189,4 +189,4 @@ def test_unknown_scenario_names_the_valid_ones(call):
     args = ("nope", DAY) if call is generate_day else ("nope",)
     with pytest.raises(ValueError, match="healthy, whatsapp_outage"):
         call(*args)
-    assert SCENARIOS == ("healthy", "whatsapp_outage")
+    assert SCENARIOS[:2] == ("healthy", "whatsapp_outage")

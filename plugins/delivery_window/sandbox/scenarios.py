@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from delivery_window.connections import SANDBOX_WABA_ID
 
-SCENARIOS = ("healthy", "whatsapp_outage")
+SCENARIOS: tuple[str, ...] = ()  # every registered scenario name, in registration order (see ``register``)
 DEFAULT_SEED = 20261126
 
 # India has had no DST since 1945, so a fixed offset is exact and needs no tz database.
@@ -238,9 +238,40 @@ def template_catalog() -> list[dict[str, Any]]:
     return out
 
 
-def _check_scenario(scenario: str) -> None:
-    if scenario not in SCENARIOS:
+@dataclass(frozen=True)
+class Scenario:
+    """A named day: how its data and the sandbox's APIs differ from a healthy day.
+
+    ``degrade(advisor, offset_ms, rng)`` may replace an attempt's (outcome, error_code, latency_ms) — e.g. an
+    outage fails every send after 06:02; None keeps the healthy attempt. ``api(info)`` returns what the
+    external APIs report instead (numbers, templates, send, delivery, faults). ``rows(tables, rng)`` may
+    rewrite the generated tables (pre-window state, extra attempts, receipt lag...). All must be pure.
+    """
+
+    name: str
+    description: str
+    degrade: Callable[[AdvisorRow, int, random.Random], tuple[str, int | None, int] | None] | None = None
+    api: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    rows: Callable[[dict[str, list], random.Random], dict[str, list]] | None = None
+
+
+REGISTRY: dict[str, Scenario] = {}
+
+
+def register(scenario: Scenario) -> Scenario:
+    """Add a scenario to the catalogue (modules under ``sandbox/scenario_sets`` call this on import)."""
+    global SCENARIOS
+    if scenario.name in REGISTRY:
+        raise ValueError(f"scenario {scenario.name!r} is registered twice")
+    REGISTRY[scenario.name] = scenario
+    SCENARIOS = tuple(REGISTRY)
+    return scenario
+
+
+def _check_scenario(scenario: str) -> Scenario:
+    if scenario not in REGISTRY:
         raise ValueError(f"unknown scenario {scenario!r}; valid scenarios: {', '.join(SCENARIOS)}")
+    return REGISTRY[scenario]
 
 
 def scenario_info(scenario: str) -> dict[str, Any]:
@@ -250,7 +281,7 @@ def scenario_info(scenario: str) -> dict[str, Any]:
     in the WhatsApp send endpoint. Later scenarios change these values (e.g. a YELLOW number) and add
     ``faults`` ({service: kind}; see ``sandbox.faults``).
     """
-    _check_scenario(scenario)
+    spec = _check_scenario(scenario)
     numbers = [
         {
             "id": n.phone_number_id,
@@ -268,25 +299,17 @@ def scenario_info(scenario: str) -> dict[str, Any]:
         }
         for n in SENDER_NUMBERS
     ]
-    outage = scenario == "whatsapp_outage"
-    return {
+    info = {
         "scenario": scenario,
-        "description": {
-            "healthy": "Normal day: >=99.5% delivered, ~400 msg/min, p95 latency well under 2 s.",
-            "whatsapp_outage": "WhatsApp Cloud API fails every send from 06:02 IST (code 131000, 5-10 s "
-            "latencies); about 40% of advisors delivered.",
-        }[scenario],
+        "description": spec.description,
         "waba": {"id": SANDBOX_WABA_ID, "name": VERIFIED_NAME, "can_send_message": "AVAILABLE"},
         "phone_numbers": numbers,
         "templates": template_catalog(),
-        "send": {
-            "ok": not outage,
-            "error_code": 131000 if outage else None,
-            "http_status": 500 if outage else 200,
-        },
+        "send": {"ok": True, "error_code": None, "http_status": 200},
         "delivery": {"queue_ready": True, "queue_depth": 0, "workers": 8, "webhook_lag_seconds": 1.4},
         "faults": {},
     }
+    return spec.api(info) if spec.api else info
 
 
 # --- generation -------------------------------------------------------------------------------------------
@@ -363,7 +386,7 @@ class _Builder:
     attempt - e.g. the outage failing it - never shifts the random draws of any other row.
     """
 
-    def __init__(self, scenario: str, d: date, seed: int, sender: dict[str, str]):
+    def __init__(self, scenario: Scenario, d: date, seed: int, sender: dict[str, str]):
         self.scenario, self.d, self.seed, self.sender = scenario, d, seed, sender
         self.t0 = window_start_utc(d)
         self.attempts: list[dict[str, Any]] = []
@@ -377,17 +400,17 @@ class _Builder:
         # str seeds are hashed with SHA-512 by random.Random, so this is stable across processes.
         return random.Random(":".join(map(str, (self.seed, self.d.isoformat(), *parts))))
 
-    def outage_hit(self, offset_ms: int) -> bool:
-        return self.scenario == "whatsapp_outage" and offset_ms >= OUTAGE_START_OFFSET_MS
-
     def add(self, plan: _Plan, offset_ms: int, outcome: str, code: int | None) -> dict[str, Any]:
         """One attempt; outcome in delivered|read|stuck_sent|failed."""
         a = plan.advisor
         rng = self.stream(a.advisor_id, offset_ms)
-        if self.outage_hit(offset_ms):
-            # Degraded API: slow, and every send is rejected as a server-side failure.
-            out = self.stream("outage", a.advisor_id, offset_ms)
-            outcome, code, latency = "failed", out.choice((131000,) * 8 + (1, 2)), out.randint(5000, 10_000)
+        degraded = (
+            self.scenario.degrade(a, offset_ms, self.stream("outage", a.advisor_id, offset_ms))
+            if self.scenario.degrade
+            else None
+        )
+        if degraded is not None:
+            outcome, code, latency = degraded
         elif outcome == "failed" and code in SYNC_ERRORS:
             latency = rng.randint(90, 260)  # rejected fast, before any delivery work
         else:
@@ -486,14 +509,14 @@ class _Builder:
 
 def generate_day(scenario: str, delivery_date: date, seed: int = DEFAULT_SEED) -> Day:
     """Generate every ``platform.*`` row of one delivery day for a named scenario (pure, deterministic)."""
-    _check_scenario(scenario)
+    spec = _check_scenario(scenario)
     advisors, sender = _advisors(seed)
     active = [a for a in advisors if a.active]
     rng = random.Random(seed ^ delivery_date.toordinal())
     # The plan is the same for every scenario; the outage only changes attempts from 06:02 on, and per-attempt
     # random streams (see _Builder) keep everything before 06:02 identical to "healthy".
     plans = _plan_healthy(rng, active)
-    b = _Builder(scenario, delivery_date, seed, sender)
+    b = _Builder(spec, delivery_date, seed, sender)
 
     for p in sorted(plans, key=lambda p: (p.offset_ms, p.advisor.advisor_id)):
         if p.fate in ("delivered", "stuck_sent"):
@@ -530,17 +553,17 @@ def generate_day(scenario: str, delivery_date: date, seed: int = DEFAULT_SEED) -
         for i, r in enumerate(ordered, start=1)
     ]
     prep = _preparation(random.Random(f"{seed}:{delivery_date.isoformat()}:prep"), delivery_date, active)
-    return Day(
-        scenario=scenario,
-        delivery_date=delivery_date,
-        seed=seed,
-        advisors=advisors,
-        sender_numbers=list(SENDER_NUMBERS),
-        delivery_attempts=attempts,
-        webhook_receipts=sorted(b.receipts, key=lambda r: (r.received_at, r.wamid, r.status)),
-        engagement=sorted(b.engagement, key=lambda r: (r.event_at, r.advisor_id, r.event)),
+    tables: dict[str, list] = {
+        "advisors": advisors,
+        "sender_numbers": list(SENDER_NUMBERS),
+        "delivery_attempts": attempts,
+        "webhook_receipts": sorted(b.receipts, key=lambda r: (r.received_at, r.wamid, r.status)),
+        "engagement": sorted(b.engagement, key=lambda r: (r.event_at, r.advisor_id, r.event)),
         **prep,
-    )
+    }
+    if spec.rows:
+        tables = spec.rows(tables, random.Random(f"{seed}:{delivery_date.isoformat()}:{scenario}"))
+    return Day(scenario=scenario, delivery_date=delivery_date, seed=seed, **tables)
 
 
 def _preparation(rng: random.Random, d: date, active: list[AdvisorRow]) -> dict[str, list]:
@@ -682,3 +705,32 @@ def write_day(conn: Any, day: Day) -> dict[str, int]:
                 cur.execute(sql.SQL("DROP TABLE {}").format(dest))
             counts[table] = n
     return counts
+
+
+# --- built-in scenarios -------------------------------------------------------------------------------------
+def _outage_degrade(
+    advisor: AdvisorRow, offset_ms: int, rng: random.Random
+) -> tuple[str, int | None, int] | None:
+    """From 06:02 the API is slow and rejects every send as a server-side failure (retries included)."""
+    if offset_ms < OUTAGE_START_OFFSET_MS:
+        return None
+    return "failed", rng.choice((131000,) * 8 + (1, 2)), rng.randint(5000, 10_000)
+
+
+def _outage_api(info: dict[str, Any]) -> dict[str, Any]:
+    return {**info, "send": {"ok": False, "error_code": 131000, "http_status": 500}}
+
+
+register(Scenario("healthy", "Normal day: >=99.5% delivered, ~400 msg/min, p95 latency well under 2 s."))
+register(
+    Scenario(
+        "whatsapp_outage",
+        "WhatsApp Cloud API fails every send from 06:02 IST (code 131000, 5-10 s latencies); about 40% of "
+        "advisors delivered.",
+        degrade=_outage_degrade,
+        api=_outage_api,
+    )
+)
+
+# More scenarios live in sandbox/scenario_sets/ (one module per area); importing registers them.
+from delivery_window.sandbox import scenario_sets  # noqa: E402,F401
