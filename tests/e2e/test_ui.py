@@ -1,0 +1,164 @@
+"""The UI as an operator sees it: airflow standalone + the sandbox, a run of a past day triggered through the
+REST API, then the DAG's grid page in headless Chromium (screenshot saved to build/ for CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from delivery_window import runtime
+from delivery_window.connections import sandbox_connections
+from delivery_window.migrate import apply_migrations
+from delivery_window.paths import ROOT
+from delivery_window.sandbox.scenarios import generate_day, write_day
+from delivery_window.sandbox.server import Sandbox
+
+DAY = date(2026, 8, 1)
+BUILD = ROOT / "build"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+GROUPS = ("pre_delivery", "delivery", "post_delivery")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # the server is still starting
+            last = exc
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}: {last!r}")
+
+
+@pytest.fixture(scope="module")
+def standalone(db_url, tmp_path_factory):
+    assert CHROMIUM, "Debian's chromium is required for the UI test (.ci/run installs it)"
+    with psycopg.connect(db_url) as conn:
+        apply_migrations(conn)
+        write_day(conn, generate_day("healthy", DAY))
+        conn.commit()
+    home = tmp_path_factory.mktemp("airflow-ui")
+    port = free_port()
+    sandbox = Sandbox("healthy").start()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    env.update(
+        {
+            f"AIRFLOW_CONN_{k.upper()}": v
+            for k, v in sandbox_connections(
+                sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL)
+            ).items()
+        }
+    )
+    log = open(home / "standalone.log", "w")  # noqa: SIM115 - closed in the finalizer
+    proc = subprocess.Popen(
+        ["airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: call(base, "GET", "/api/v2/version").get("version"), 120, "the api-server")
+        yield base, home
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        log.close()
+        sandbox.stop()
+
+
+def test_triggered_past_day_succeeds_and_grid_shows_the_phases(standalone):
+    base, home = standalone
+    token = call(base, "GET", "/auth/token")["access_token"]  # all-admins mode: no credentials
+    wait_for(lambda: call(base, "GET", "/api/v2/dags/delivery_window", token), 90, "the DAG to be parsed")
+    run = call(
+        base,
+        "POST",
+        "/api/v2/dags/delivery_window/dagRuns",
+        token,
+        {"logical_date": None, "conf": {"delivery_date": DAY.isoformat()}},
+    )
+    run_id = run["dag_run_id"]
+    # Unpause only now: our run is queued first, ahead of the catch-up run the scheduler then creates
+    # (max_active_runs is 1, so the order decides how long this test waits).
+    call(base, "PATCH", "/api/v2/dags/delivery_window", token, {"is_paused": False})
+    state = wait_for(
+        lambda: (
+            (s := call(base, "GET", f"/api/v2/dags/delivery_window/dagRuns/{run_id}", token)["state"])
+            in ("success", "failed")
+            and s
+        ),
+        300,
+        "the triggered run to finish",
+    )
+    assert state == "success", (home / "standalone.log").read_text()[-3000:]
+
+    BUILD.mkdir(exist_ok=True)
+    shot = BUILD / "ui-grid.png"
+    url = f"{base}/dags/delivery_window/runs/{run_id}"
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={home / 'chromium'}",
+        "--window-size=1600,1100",
+        "--virtual-time-budget=20000",
+    ]
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000
+    for name in (*GROUPS, "generate_daily_report"):
+        assert name in dom, f"{name} not visible on the grid page"
