@@ -6,7 +6,7 @@ Runs the on-call protocol (`include/protocol.yaml`, from `docs/protocol/oncall-p
 
 | phase | when (IST) | what |
 |---|---|---|
-| `pre_delivery` | 05:30 | health verification checks, then the **05:45 final systems check** |
+| `pre_delivery` | 05:30 / 05:45 | 15 health checks in 4 groups, the **05:45 final systems check** (11), `go_no_go` → pre-window remediation |
 | `delivery` | 06:00–06:05 | window monitor (metrics every tick, alert rules, pages), `choose_runbook` branch, remediation |
 | `post_delivery` | 06:05 / 06:15 / 06:30 | SLA checkpoint, advisor issues, daily report + Slack summary |
 
@@ -22,12 +22,15 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
-from airflow.sdk import Param, TaskGroup, dag, task
+from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup, dag, task
 
 from delivery_window import tasks
 from delivery_window.callbacks import task_failure_alert
-from delivery_window.checks.probes import CHECKS
+from delivery_window.checkpoint import checkpoint_deadline, notify_checkpoint_late
+from delivery_window.checks.probes import CHECKS, runbook_for
 from delivery_window.protocol import get_protocol
+from delivery_window.reports.assets import REPORT_ASSETS
+from delivery_window.runbooks.groups import CHOSEN_RUNBOOKS, chain_runbooks
 from delivery_window.window import context_day, window_at
 
 P = get_protocol()
@@ -49,14 +52,29 @@ def wait_until(name: str) -> DateTimeSensorAsync:
 def check_task(name: str):
     """One protocol check as its own task: probe → judge → ``delivery_ops.check_results``."""
     spec = CHECKS[name]
+    runbook = runbook_for(name, P)
+    opens = (
+        f"`{P.runbooks[runbook].doc}` ({runbook})" if runbook else "`include/runbooks/README.md` (escalation)"
+    )
 
     @task(
-        task_id=name, doc_md=f"**{spec.protocol_line}**\n\n{spec.judge.__doc__}\n\nRecords `check_results`."
+        task_id=name,
+        doc_md=f"**{spec.protocol_line}** (protocol group `{spec.group}`)\n\n{spec.judge.__doc__}\n\n"
+        f"Records `check_results` (pass / warn / fail / error, observed values, latency). If it fails, open {opens}.",
     )
     def run() -> dict:
         return tasks.record_check(name, context_day())
 
     return run()
+
+
+# 05:30 health-verification TaskGroups (protocol pre_delivery_checklist groups), in protocol order.
+CHECK_GROUPS_0530 = {
+    "infrastructure": "05:30 infrastructure_health",
+    "content_pipeline": "05:30 content_pipeline_status",
+    "ai_services": "05:30 ai_service_readiness",
+    "monitoring": "05:30 monitoring_systems",
+}
 
 
 @dag(
@@ -68,6 +86,14 @@ def check_task(name: str):
     max_active_runs=1,
     doc_md=__doc__,
     tags=["delivery", "on-call", "whatsapp"],
+    # The 06:05 SLA checkpoint must have completed by 06:05 + checkpoint_deadline_minutes: the callback (on the
+    # triggerer) notifies unless the day's window_runs row exists. Runs with no logical date have no deadline.
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=checkpoint_deadline(P),
+        callback=AsyncCallback(notify_checkpoint_late),
+        name="checkpoint_0605_not_completed",
+    ),
     user_defined_macros={"window_at": window_at},
     params={
         "delivery_date": Param(
@@ -77,6 +103,20 @@ def check_task(name: str):
             description="Replay this delivery date (YYYY-MM-DD) instead of the run's own date.",
         ),
         "dry_run": Param(False, type="boolean", description="Record notifications without sending any."),
+        "approvals": Param(
+            "hitl_when_scheduled",
+            enum=["hitl_when_scheduled", "hitl", "auto"],
+            description="Who approves runbook steps in `requires_approval`: `hitl` waits for an on-call in the UI "
+            "(default taken after the runbook's timeout), `auto` approves at once, `hitl_when_scheduled` (default) "
+            "is hitl for the daily scheduled run before 06:30 IST and auto otherwise (manual runs, dag.test(), "
+            "the demo, a scheduled run catching up on a past window).",
+        ),
+        "force_runbook": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, *RUNBOOKS],
+            description="Run this runbook after the window whatever was recorded (manual remediation).",
+        ),
     },
     default_args={
         "owner": "delivery-oncall",
@@ -92,87 +132,202 @@ def delivery_window():
             task_id="migrate_report_schema",
             doc_md="Apply pending `sql/migrations` to `delivery_ops` (idempotent, advisory-locked).",
         )(tasks.migrate_report_schema)()
-        with TaskGroup("infrastructure"):
-            infra = [check_task("check_database_pool"), check_task("check_redis_cache")]
-        with TaskGroup("content_pipeline"):
-            content = [check_task("check_templates_approved")]
-        with TaskGroup("final_check", tooltip="05:45 final systems check"):
+        checks_0530 = []
+        for group, tooltip in CHECK_GROUPS_0530.items():
+            with TaskGroup(group, tooltip=tooltip):
+                checks_0530 += [check_task(n) for n, spec in CHECKS.items() if spec.group == group]
+        with TaskGroup("final_check", tooltip="05:45 final systems check (after a deferrable wait)"):
             wait_0545 = wait_until("final_check")
-            wait_0545 >> check_task("check_sender_quality")
-        migrate >> [*infra, *content, wait_0545]
+            checks_0545 = [check_task(n) for n, spec in CHECKS.items() if spec.group == "final_check"]
+            wait_0545 >> checks_0545
+        migrate >> [*checks_0530, wait_0545]
+
+        @task.branch(
+            trigger_rule="all_done",
+            doc_md="**Go / no-go** after the 05:45 final check: proceed, or the pre-window remediations "
+            "(`go_no_go` in protocol.yaml; pure rule `runbooks/go_no_go.py`) from the recorded checks. The decision "
+            "and its reasons go to `decisions` (decision_point `go_no_go`); alerts per the escalation rules "
+            "(dedup `delivery_window:<date>:go_no_go:<remediation>`) are sent at once.",
+        )
+        def go_no_go(**context) -> list[str]:
+            chosen = tasks.decide_go_no_go(context_day(), dry_run=context["params"]["dry_run"])
+            ids = [_remediation_task(name) for name in chosen] or ["proceed_as_planned"]
+            return [f"pre_delivery.pre_window.{t}" for t in ids]
+
+        decision = go_no_go()
+        [*checks_0530, *checks_0545] >> decision
+        with TaskGroup("pre_window", tooltip="pre-window remediation before 06:00"):
+            options = [
+                EmptyOperator(
+                    task_id="proceed_as_planned",
+                    doc_md="No remediation applies (checks pass, warn, or fail with none to run): deliver as planned.",
+                )
+            ]
+            for name, spec in P.go_no_go.remediations.items():
+                when = ", ".join(f"{check} is {'/'.join(st)}" for check, st in spec.triggers.items())
+
+                @task(
+                    task_id=_remediation_task(name),
+                    doc_md=f"Pre-window remediation **{name}** (runbook {spec.runbook}, "
+                    f"`{P.runbooks[spec.runbook].doc}`), chosen by `go_no_go` when {when}. Acts on the delivery "
+                    "service, verifies, records each step in `runbook_runs` (step `pre_window.*`).",
+                )
+                def remediate(name: str = name) -> dict:
+                    return tasks.run_pre_window_remediation(name, context_day())
+
+                options.append(remediate())
+            ready_for_delivery = EmptyOperator(
+                task_id="ready_for_delivery",
+                trigger_rule="none_failed_min_one_success",
+                doc_md="Join after the go/no-go branch: whichever remediations ran (or none).",
+            )
+            decision >> options >> ready_for_delivery
 
     with TaskGroup("delivery", tooltip="06:00–06:05 window monitor and remediation") as delivery:
         wait_0600 = wait_until("delivery_start")
 
         @task(
             execution_timeout=timedelta(minutes=30),
-            doc_md="Every tick from 06:00 to 06:05 + grace: the four primary metrics per scope → `metric_ticks`; "
-            "alert rules → `alerts`; first firings page PagerDuty and post to #delivery-war-room at once.",
+            doc_md="Every tick (`monitor.tick_seconds`) from 06:00 to 06:05 + grace, incrementally (only rows "
+            "changed since the last tick): the four primary metrics per scope (overall, segment, tier, sender "
+            "number) → `metric_ticks` and Datadog; the 13 alert rules → `alerts`; a first firing opens or updates "
+            "the incident (protocol response steps on its timeline), pages PagerDuty and posts to "
+            "#delivery-war-room at once; status lines to #delivery-ops (opened, each minute, closed). Live while "
+            "the window is open, replay after it (same ticks, alerts, dedup keys); a retry resumes after the last "
+            "tick written.",
         )
         def monitor_window(**context) -> dict:
             return tasks.monitor_window(context_day(), dry_run=context["params"]["dry_run"])
 
         @task.branch(
-            doc_md="Pick the remediation runbook from the recorded alerts and checks (pure rule, "
-            "`runbooks/choice.py`); the decision and its reasons go to `decisions`."
+            doc_md="Pick the remediation runbooks from the recorded alerts and checks (pure rule, "
+            "`runbooks/choice.py`): every runbook that applies runs, one after the other in `runbook_priority` "
+            "order (param `force_runbook` overrides). The decision and its reasons go to `decisions`."
         )
-        def choose_runbook() -> str:
-            return f"delivery.remediation.{_runbook_task(tasks.choose_runbook(context_day()))}"
+        def choose_runbook(**context) -> list[str]:
+            chosen = tasks.choose_runbooks(context_day(), force=context["params"].get("force_runbook"))
+            context["ti"].xcom_push(key=CHOSEN_RUNBOOKS, value=chosen)  # each activate_runbook checks it
+            return [f"delivery.remediation.{_runbook_task(name)}" for name in chosen]
 
         chosen = choose_runbook()
         wait_0600 >> monitor_window() >> chosen
-        with TaskGroup("remediation"):
-            branches = []
-            for name in RUNBOOKS:
-
-                @task(
-                    task_id=_runbook_task(name),
-                    execution_timeout=timedelta(minutes=P.runbooks[name].estimated_resolution_minutes.max),
-                    doc_md=f"Runbook **{name}** ({P.runbooks[name].runbook}): {P.runbooks[name].title}. "
-                    f"Success: {P.runbooks[name].success_criterion}. Human runbook: `{P.runbooks[name].doc}`.",
-                )
-                def run_runbook(name: str = name) -> dict:
-                    return tasks.run_runbook(name, context_day())
-
-                branches.append(run_runbook())
-            branches.append(
-                EmptyOperator(task_id="no_incident", doc_md="No alert fired and no check failed.")
-            )
+        with TaskGroup(
+            "remediation", tooltip="runbooks (TaskGroups, HITL approvals) and escalation follow-up"
+        ):
             remediation_done = EmptyOperator(
                 task_id="remediation_done",
                 trigger_rule="none_failed_min_one_success",
-                doc_md="Join after the branch: whichever runbook ran (or none).",
+                doc_md="Join after the branch: whichever runbooks ran (or none).",
             )
-            chosen >> branches >> remediation_done
+            chain_runbooks(chosen, P, remediation_done)
+
+            @task(
+                trigger_rule="all_done",
+                doc_md="Escalation follow-up right after remediation: plan the ledger (`escalations`), cancel "
+                "the steps of resolved incidents, send what is due (PagerDuty resolve, status pages...). The "
+                "`delivery_window_escalations` DAG keeps following up every few minutes after the window.",
+            )
+            def send_due_escalations(**context) -> dict:
+                return tasks.send_due_escalations(context_day(), dry_run=context["params"]["dry_run"])
+
+            remediation_done >> send_due_escalations()
 
     with TaskGroup("post_delivery", tooltip="06:05, 06:15 and 06:30 checkpoints") as post:
 
-        @task(doc_md="06:05: 99% SLA, all advisor groups processed, critical failures → `window_runs`.")
+        @task(
+            outlets=[REPORT_ASSETS["window_runs"]],
+            doc_md="**06:05 checkpoint**: 99% SLA achieved, all advisor groups processed, zero critical "
+            "failures, WhatsApp quality rating maintained since 05:45 → `window_runs` + one `check_results` row "
+            "per item. A DeadlineAlert notifies the war room when this has not completed by 06:05 + "
+            f"{P.post_delivery_verification.checkpoint_deadline_minutes} min.",
+        )
         def verify_sla_checkpoint(**context) -> dict:
             return tasks.verify_sla_checkpoint(context_day(), context["run_id"])
 
-        @task(doc_md="06:15: advisors without a delivered message and their last error → `advisor_issues`.")
+        @task(
+            outlets=[REPORT_ASSETS["advisor_issues"]],
+            doc_md="**06:15**: advisors without today's content: who, last error, error class, retryable → "
+            "`advisor_issues`.",
+        )
         def identify_advisor_issues() -> int:
             return tasks.identify_advisor_issues(context_day())
 
-        @task(trigger_rule="all_done", doc_md="06:30: daily report row + text and handoff sections.")
+        @task(
+            outlets=[REPORT_ASSETS["dq_results"]],
+            doc_md="**06:15**: delivery analytics reviewed: Great Expectations suites (`include/gx`) on the "
+            "day's attempts, the SLA row and the advisor issues, pushed down to Postgres → `dq_results`. A "
+            "failing suite is a day-team finding, not a page.",
+        )
+        def validate_delivery_analytics() -> dict:
+            return tasks.validate_delivery_analytics(context_day())
+
+        @task(
+            doc_md="**06:15**: delivery-receipt webhooks processed: receipt lag p95 and the share of sends "
+            "with no receipt yet (`platform.webhook_receipts`)."
+        )
+        def check_receipt_processing() -> dict:
+            return tasks.check_receipt_processing(context_day())
+
+        @task(doc_md="**06:15**: engagement tracking operational: read receipts and engagement events.")
+        def check_engagement_tracking() -> dict:
+            return tasks.check_engagement_tracking(context_day())
+
+        @task(
+            trigger_rule="all_done",
+            outlets=[REPORT_ASSETS["daily_reports"]],
+            doc_md="**06:30**: daily report: `daily_reports` row, text table, Markdown document and PNG chart "
+            "(per-minute attempts, failures, p95 latency, alerts marked); findings sorted by remediation "
+            "priority; incidents documented; performance trends (7/30 days).",
+        )
         def generate_daily_report() -> str:
             return tasks.generate_daily_report(context_day())
 
-        @task(doc_md="Post the report to #delivery-ops once; retry any notification still pending.")
+        @task(
+            trigger_rule="all_done",
+            outlets=[REPORT_ASSETS["dq_results"]],
+            doc_md="**06:30**: Great Expectations suite on the report row (one per day, the checkpoint's SLA).",
+        )
+        def validate_report_rows() -> dict:
+            return tasks.validate_report_rows(context_day())
+
+        @task(
+            trigger_rule="all_done",
+            outlets=[REPORT_ASSETS["handoff_log"]],
+            doc_md="**06:30**: hand off to the day team → `handoff_log`: incidents, performance_notes, "
+            "advisor_issues, infrastructure_changes, previous 24 h incident log, pending issues (by priority).",
+        )
+        def hand_off_to_day_team() -> dict:
+            return tasks.hand_off_to_day_team(context_day())
+
+        @task(
+            trigger_rule="all_done",
+            doc_md="Post the report to #delivery-ops once; retry any notification still pending.",
+        )
         def post_daily_summary(**context) -> dict:
             return tasks.post_daily_summary(context_day(), dry_run=context["params"]["dry_run"])
 
-        checkpoint = wait_until("delivery_end") >> verify_sla_checkpoint()
-        issues = wait_until("analytics_checkpoint") >> identify_advisor_issues()
-        report = wait_until("final_report") >> generate_daily_report()
-        checkpoint >> issues >> report >> post_daily_summary()
+        checkpoint = verify_sla_checkpoint()
+        wait_until("delivery_end") >> checkpoint
+        wait_0615 = wait_until("analytics_checkpoint")
+        checkpoint >> wait_0615
+        at_0615 = [identify_advisor_issues(), check_receipt_processing(), check_engagement_tracking()]
+        analytics = validate_delivery_analytics()
+        wait_0615 >> at_0615
+        at_0615[0] >> analytics
+        wait_0630 = wait_until("final_report")
+        [analytics, *at_0615[1:]] >> wait_0630
+        report = wait_0630 >> generate_daily_report()
+        report >> validate_report_rows() >> hand_off_to_day_team() >> post_daily_summary()
 
     pre >> delivery >> post
 
 
 def _runbook_task(choice: str) -> str:
-    return "no_incident" if choice == "no_incident" else f"run_{choice}"
+    return "no_incident" if choice == "no_incident" else f"run_{choice}.activate_runbook"
+
+
+def _remediation_task(name: str) -> str:
+    return f"remediate_{name}"
 
 
 delivery_window()

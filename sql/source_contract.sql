@@ -51,6 +51,13 @@ COMMENT ON TABLE platform.delivery_attempts IS
 -- The monitor reads "rows of this day newer than the last tick": this index serves that range scan.
 CREATE INDEX IF NOT EXISTS delivery_attempts_date_attempted_idx
     ON platform.delivery_attempts (delivery_date, attempted_at);
+-- ... and "receipts that arrived since the last tick" (status_at moves forward with every receipt). With both,
+-- a tick of the incremental monitor is a BitmapOr of two short range scans (sql/queries/select_attempt_changes.sql)
+-- instead of a scan of the whole day. This is part of the contract, not a delivery_ops migration: the DAG only
+-- reads platform.*, and in production these names are views over the platform's own tables, which must carry the
+-- index (an index cannot be created on a view, nor by a read-only role).
+CREATE INDEX IF NOT EXISTS delivery_attempts_date_status_at_idx
+    ON platform.delivery_attempts (delivery_date, status_at);
 
 -- Content pipeline -----------------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS platform.content_items (

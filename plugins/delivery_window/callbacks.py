@@ -1,20 +1,91 @@
-"""Task callbacks. Notifiers are built per call: a shared instance is mutated when it renders."""
+"""Task callbacks: every failure feeds the escalation engine. Notifiers are built per call (a shared instance is
+mutated when it renders).
+
+``task_failure_alert`` (``default_args.on_failure_callback``, so every task has it) records the failure as an
+incident through ``escalation.engine.on_task_failed``: a failed task of a group in
+``incident_automation.critical_task_groups`` becomes a critical incident (PagerDuty page, #delivery-war-room,
+#engineering-alerts, then the escalation chain); any other one a major incident (#engineering-alerts); a runbook
+step's failure goes on its runbook's incident. If the report database itself cannot be reached, the failure is
+posted straight to #engineering-alerts with a notifier built for this call, so it is never silent.
+``task_success_resolve`` (``on_success_callback``) resolves a task-failure incident once the task succeeds.
+"""
 
 from __future__ import annotations
 
 from delivery_window.connections import SLACK_ENGINEERING_ALERTS
+from delivery_window.masking import mask_phones, masked_logger
+
+log = masked_logger(__name__)
+
+
+def _day(context):
+    from delivery_window.window import delivery_date_for
+
+    return delivery_date_for(context["dag_run"].run_after, (context.get("params") or {}).get("delivery_date"))
+
+
+def _post_directly(context, text: str) -> None:
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+    SlackWebhookNotifier(slack_webhook_conn_id=SLACK_ENGINEERING_ALERTS, text=mask_phones(text))(context)
 
 
 def task_failure_alert(context) -> None:
-    """Post a failed task to #engineering-alerts (the escalation engine takes it from there)."""
-    if context["params"].get("dry_run"):
-        return
-    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+    """A task failed for good: an incident in the escalation engine (or, failing that, a direct Slack post)."""
+    ti = context["ti"]
+    dry_run = bool((context.get("params") or {}).get("dry_run"))
+    error = mask_phones(f"{type(context.get('exception')).__name__}: {context.get('exception')}")
+    try:
+        from delivery_window import store
+        from delivery_window.escalation import clock, engine
+        from delivery_window.protocol import get_protocol
 
-    SlackWebhookNotifier(
-        slack_webhook_conn_id=SLACK_ENGINEERING_ALERTS,
-        text=(
-            ":x: delivery_window task {{ ti.task_id }} failed (try {{ ti.try_number }}) "
-            "in run {{ dag_run.run_id }}: {{ exception }}"
-        ),
-    )(context)
+        p = get_protocol()
+        day = _day(context)
+        at = clock.engine_now(day, engine.task_instant(day, ti.task_id), p.timezone)
+        with store.report_db() as conn:
+            engine.on_task_failed(
+                conn,
+                day,
+                ti.task_id,
+                error,
+                at,
+                p,
+                try_number=getattr(ti, "try_number", None),
+                dry_run=dry_run,
+            )
+    except Exception as exc:  # the engine is down (often the same cause): never lose the failure
+        log.exception("escalation engine unavailable for the failure of %s: %s", ti.task_id, exc)
+        if not dry_run:
+            _post_directly(
+                context,
+                f":x: delivery_window task {ti.task_id} failed (try {getattr(ti, 'try_number', '?')}) in run "
+                f"{context['dag_run'].run_id}: {error}. The escalation engine could not record it: {exc}",
+            )
+
+
+def task_success_resolve(context) -> None:
+    """A task succeeded: resolve its task-failure incident, if an earlier try of this day opened one."""
+    try:
+        from delivery_window import store
+        from delivery_window.escalation import clock, engine
+        from delivery_window.protocol import get_protocol
+
+        p = get_protocol()
+        day = _day(context)
+        task_id = context["ti"].task_id
+        at = clock.engine_now(day, engine.task_instant(day, task_id), p.timezone)
+        with store.report_db() as conn:
+            engine.on_task_succeeded(conn, day, task_id, at)
+    except Exception:  # a success callback never fails the task
+        log.exception("could not resolve a task-failure incident for %s", context["ti"].task_id)
+
+
+def follow_up_failure_alert(context) -> None:
+    """The escalation follow-up DAG failed: post to #engineering-alerts directly (the engine is what failed)."""
+    ti = context["ti"]
+    _post_directly(
+        context,
+        f":x: escalation follow-up {ti.dag_id}.{ti.task_id} failed in run {context['dag_run'].run_id}: "
+        f"{context.get('exception')}. Pending escalation steps are not being sent.",
+    )

@@ -17,6 +17,7 @@ COMPLIANCE = "compliance_engine"  # http
 DATADOG = "datadog_api"  # http: password = DD-API-KEY; extra: app_key
 GRAFANA = "grafana_api"  # http: password = service-account token; extra: dashboard_uid
 PAGERDUTY = "pagerduty_events"  # pagerduty_events: password = routing key; host = base URL (sandbox)
+PAGERDUTY_API = "pagerduty_api"  # http: REST API (escalation policy, on-call); password = read-only REST key
 DELIVERY_SERVICE = "delivery_service"  # http: the platform's delivery service that runbooks act on
 
 # Slack incoming webhooks, one per purpose (protocol: communication_channels.slack_channels).
@@ -76,6 +77,7 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
         DATADOG: http(SANDBOX_PREFIX[DATADOG], app_key="sandbox-app-key"),
         GRAFANA: http(SANDBOX_PREFIX[GRAFANA], dashboard_uid="delivery-window"),
         DELIVERY_SERVICE: http(SANDBOX_PREFIX[DELIVERY_SERVICE]),
+        PAGERDUTY_API: http("/pagerduty_api"),
         PAGERDUTY: json.dumps(
             {
                 "conn_type": "pagerduty_events",

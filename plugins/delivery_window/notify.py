@@ -2,21 +2,28 @@
 
 ``enqueue`` writes ``delivery_ops.notifications`` keyed by a deterministic dedup key, so a rerun or a task
 retry finds the row and never sends twice. ``flush`` sends what is pending; a failed send stays pending with
-its error and is retried by the next flush (the next monitor tick, the report task, a rerun).
+its error and is retried by the next flush (the next monitor tick, the report task, the escalation follow-up,
+a rerun). Each row is locked while it is sent (``FOR UPDATE SKIP LOCKED``), so two flushes running at once (the
+DAG and the follow-up DAG) never send the same message twice; its escalation-ledger row, if any, follows it.
+
+Kinds: ``pagerduty_event`` (trigger / acknowledge / resolve, PagerDuty Events v2), ``slack_message`` (Block Kit
+through an incoming webhook), ``status_page_update`` and ``advisor_notification`` (the delivery service, which
+publishes the status pages and sends advisors their in-app notification and e-mail). Phone numbers are masked to
+their last 4 digits in every payload on its way out, and in every log line of this module.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from delivery_window import store
+from delivery_window.masking import mask_value, masked_logger
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 
 Sender = Callable[[str, str, dict[str, Any]], None]
 
@@ -38,15 +45,19 @@ def enqueue(conn, day: date, *, dedup_key: str, channel: str, kind: str, payload
                 "delivery_date": day,
                 "channel": channel,
                 "kind": kind,
-                "payload": json.dumps(payload, default=str),
+                "payload": json.dumps(mask_value(payload), default=str),
                 "created_at": at,
             },
         )
         return cur.rowcount == 1
 
 
+KINDS = ("pagerduty_event", "slack_message", "status_page_update", "advisor_notification")
+
+
 def send_via_providers(channel: str, kind: str, payload: dict[str, Any]) -> None:
-    """Send one message with the provider hooks (PagerDuty Events v2 or a Slack incoming webhook)."""
+    """Send one message with the provider hooks; ``channel`` is the connection id. Phone numbers are masked."""
+    payload = mask_value(payload)
     if kind == "pagerduty_event":
         from delivery_window.hooks.pagerduty import DeliveryPagerdutyHook
 
@@ -57,6 +68,11 @@ def send_via_providers(channel: str, kind: str, payload: dict[str, Any]) -> None
         SlackWebhookHook(slack_webhook_conn_id=channel, timeout=10).send(
             text=payload["text"], blocks=payload.get("blocks")
         )
+    elif kind in ("status_page_update", "advisor_notification"):
+        from delivery_window.hooks.delivery_service import DeliveryServiceHook
+
+        body = {k: v for k, v in payload.items() if k != "endpoint"}
+        DeliveryServiceHook(channel, timeout_seconds=10).post(payload["endpoint"], body)
     else:
         raise ValueError(f"unknown notification kind {kind!r} for channel {channel!r}")
 
@@ -66,7 +82,13 @@ def flush(conn, day: date, *, dry_run: bool = False, sender: Sender = send_via_p
     result = FlushResult()
     pending = store.execute(conn, "select_pending_notifications", {"delivery_date": day})
     conn.commit()
-    for row in pending:
+    for candidate in pending:
+        # Lock the row for the send; skipped when another flush holds it or has sent it meanwhile.
+        claimed = store.execute(conn, "claim_notification", {"dedup_key": candidate["dedup_key"]})
+        if not claimed:
+            conn.commit()
+            continue
+        row = claimed[0]
         status, error = "sent", None
         if dry_run:
             status = "dry_run"
@@ -74,11 +96,12 @@ def flush(conn, day: date, *, dry_run: bool = False, sender: Sender = send_via_p
             try:
                 sender(row["channel"], row["kind"], row["payload"])
             except Exception as exc:  # a failed send is recorded and retried, never dropped
-                status, error = "pending", f"{type(exc).__name__}: {exc}"[:500]
+                status, error = "pending", str(mask_value(f"{type(exc).__name__}: {exc}"))[:500]
                 log.warning("send to %s failed, kept pending: %s", row["channel"], error)
         store.execute(
             conn, "mark_notification", {"dedup_key": row["dedup_key"], "status": status, "last_error": error}
         )
+        store.mark_escalation_notified(conn, row["dedup_key"], status, error)
         conn.commit()
         if status == "sent":
             result.sent += 1

@@ -293,6 +293,54 @@ class Checks(_Frozen):
     healthy_number_statuses: tuple[UpperIdent, ...] = Field(min_length=1)
     sendable_template_statuses: tuple[UpperIdent, ...] = Field(min_length=1)
     http_timeout_seconds: PositiveInt
+    db_pool_max_waiting: Count
+    messaging_limit_warn_pct: Pct
+    cloudinary_min_remaining_calls: Count
+    openai_required_models: tuple[Text, ...] = Field(min_length=1)
+    datadog_monitor_tag: Text
+    datadog_required_monitors: tuple[AlertRuleName, ...] = Field(min_length=1)
+    slack_critical_channels: tuple[SlackPurpose, ...] = Field(min_length=1)
+    webhook_lag_max_seconds: Seconds
+    delivery_queue_min_workers: PositiveInt
+    retry_min_attempts: PositiveInt
+
+
+CheckStatus = Literal["warn", "fail", "error"]
+
+
+class GoNoGoAlert(_Frozen):
+    """How a go/no-go outcome is escalated: page PagerDuty or not, and the Slack channel purpose."""
+
+    page: Annotated[bool, Strict()]
+    pagerduty_severity: PagerDutySeverity
+    slack: SlackPurpose
+
+
+class GoNoGoRemediation(_Frozen):
+    """A pre-window remediation: the runbook it follows, the check verdicts that call for it, its alert."""
+
+    runbook: RunbookKey
+    triggers: dict[Ident, tuple[CheckStatus, ...]] = Field(min_length=1)
+    alert: GoNoGoAlert
+
+
+class GoNoGo(_Frozen):
+    """The branch after the 05:45 final check: proceed, or the remediations (in ``priority`` order)."""
+
+    remediations: dict[Ident, GoNoGoRemediation] = Field(min_length=1)
+    priority: tuple[Ident, ...] = Field(min_length=1)
+    unremediated_alert: GoNoGoAlert
+
+    @model_validator(mode="after")
+    def _priority_lists_every_remediation(self) -> GoNoGo:
+        _unique("go_no_go.priority", self.priority)
+        if set(self.priority) != set(self.remediations):
+            raise _reference_error(
+                "go_no_go.priority",
+                "must list every remediation exactly once ({names})",
+                names=", ".join(self.remediations),
+            )
+        return self
 
 
 class Monitor(_Frozen):
@@ -300,6 +348,12 @@ class Monitor(_Frozen):
     grace_seconds: Seconds
     dashboard_refresh_seconds: Annotated[int, Strict(), Field(ge=1)]
     min_sample_attempts: PositiveInt
+    settle_seconds: Seconds
+    late_row_seconds: Seconds
+    status_post_every_minutes: PositiveInt
+    template_poll_seconds: PositiveInt
+    datadog_max_point_age_seconds: PositiveInt
+    datadog_metric_prefix: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
 
 
 class PrimaryMetrics(_Frozen):
@@ -327,6 +381,8 @@ class AlertThresholds(_Frozen):
     advisor_failures_max: Count
     advisor_failures_window_minutes: PositiveInt
     latency_increase_max_pct: Annotated[float, Strict(), Field(ge=0)]  # vs baseline; may exceed 100
+    latency_baseline_days: PositiveInt
+    latency_baseline_min_days: PositiveInt
 
 
 class AlertRule(_Frozen):
@@ -367,6 +423,9 @@ class Severity1(_Frozen):
     db_connection_failure_max_pct: Pct
     success_rate_floor_pct: Pct
     success_floor_consecutive_minutes: PositiveInt
+    db_connection_failure_window_minutes: PositiveInt
+    db_connection_min_reads: PositiveInt
+    secondary_paging_rules: PositiveInt
     triggers: tuple[Trigger, ...] = Field(min_length=1)
     immediate_actions: tuple[ActionStep, ...] = Field(min_length=1)
 
@@ -377,6 +436,8 @@ class Severity1(_Frozen):
 
 
 class Severity2(_Frozen):
+    shard_failure_rate_min_pct: Pct
+    tier_failure_rate_min_pct: Pct
     triggers: tuple[Trigger, ...] = Field(min_length=1)
     response_actions: tuple[ActionStep, ...] = Field(min_length=1)
 
@@ -395,12 +456,63 @@ class PostDeliveryVerification(_Frozen):
     checkpoint_0605: Checkpoint
     checkpoint_0615: Checkpoint
     final_report_0630: Checkpoint
+    checkpoint_deadline_minutes: PositiveInt
+    deadline_slack: SlackPurpose
+    receipt_lag_p95_max_seconds: PositiveInt
+    receipts_missing_max_pct: Pct
+    engagement_min_read_pct: Pct
+    dq_latency_max_ms: PositiveInt
+    trend_windows_days: tuple[PositiveInt, ...] = Field(min_length=1)
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Every checkpoint item, in protocol order."""
+        return self.checkpoint_0605.items + self.checkpoint_0615.items + self.final_report_0630.items
+
+
+FindingKind = Literal[
+    "undelivered_advisors",
+    "sla_missed",
+    "advisor_groups_missing",
+    "critical_failures",
+    "open_incident",
+    "quality_rating_degraded",
+    "compliance_check_failed",
+    "performance_warning",
+    "retried_api_errors",
+    "check_failed",
+    "receipt_webhook_lag",
+    "data_quality_failed",
+    "engagement_tracking_down",
+]
+PRIORITY_BUCKETS: tuple[str, ...] = ("immediate_fix_required", "monitor_and_schedule", "escalate_to_day_team")
 
 
 class RemediationPriorities(_Frozen):
     immediate_fix_required: tuple[Ident, ...] = Field(min_length=1)
     monitor_and_schedule: tuple[Ident, ...] = Field(min_length=1)
     escalate_to_day_team: tuple[Ident, ...] = Field(min_length=1)
+    finding_items: dict[FindingKind, Ident]
+
+    def bucket_of(self, item: str) -> str:
+        """The priority list (``immediate_fix_required`` ...) that names ``item``."""
+        for bucket in PRIORITY_BUCKETS:
+            if item in getattr(self, bucket):
+                return bucket
+        raise KeyError(f"{item!r} is in no remediation priority list")
+
+    @model_validator(mode="after")
+    def _findings_name_items(self) -> RemediationPriorities:
+        _require_keys("remediation_priorities.finding_items", self.finding_items, FindingKind.__args__)
+        known = {item for bucket in PRIORITY_BUCKETS for item in getattr(self, bucket)}
+        for kind, item in self.finding_items.items():
+            if item not in known:
+                raise _reference_error(
+                    f"remediation_priorities.finding_items.{kind}",
+                    "{item} is not an item of immediate_fix_required, monitor_and_schedule or escalate_to_day_team",
+                    item=item,
+                )
+        return self
 
 
 class EscalationTrigger(_Frozen):
@@ -408,6 +520,8 @@ class EscalationTrigger(_Frozen):
 
     after_minutes: Minutes | None = None
     duration_of: Ident | None = None
+    # the protocol says ">" N minutes: due just after the mark
+    strictly_after: Annotated[bool, Strict()] = False
     conditions: tuple[Ident, ...] = ()
 
     @model_validator(mode="after")
@@ -538,14 +652,33 @@ class Runbook(_Frozen):
     success_criterion: Ident
     success_delivery_rate_min_pct: Pct | None = None
     steps: tuple[Ident, ...] = Field(min_length=1)
+    verify: Ident  # the step that checks success_criterion (runs after `steps`, until the estimate's max)
     requires_approval: tuple[Ident, ...] = ()
+    approval_timeout_minutes: PositiveInt  # HITL response timeout of each approval
+    approval_default: Literal["approve", "reject"]  # taken when nobody answers in time
 
     @model_validator(mode="after")
     def _approval_steps_exist(self) -> Runbook:
         unknown = [step for step in self.requires_approval if step not in self.steps]
         if unknown:
             raise ValueError(f"requires_approval names steps that are not in steps: {', '.join(unknown)}")
+        if self.verify in self.steps:
+            raise ValueError(f"verify step {self.verify} must not also be one of steps")
+        _unique("steps", self.steps)
         return self
+
+
+class IncidentAutomation(_Frozen):
+    """How the escalation engine applies the protocol (issue 5); every value is our decision."""
+
+    critical_task_groups: tuple[Ident, ...] = Field(min_length=1)
+    complete_outage_rules: tuple[AlertRuleName, ...] = Field(min_length=1)
+    advisor_delay_runbooks: tuple[RunbookKey, ...]
+    significant_business_impact: tuple[Ident, ...]  # business_escalation row keys
+    follow_up_every_minutes: Annotated[int, Strict(), Field(ge=1, le=59)]
+    follow_up_lookback_days: PositiveInt
+    verify_poll_seconds: PositiveInt
+    regulatory_reminder_before_minutes: tuple[PositiveInt, ...]
 
 
 Contact = Phone | Email
@@ -583,6 +716,7 @@ class HandoffBriefing(_Frozen):
 class HandoffDocumentation(_Frozen):
     location: Text
     required_sections: tuple[Ident, ...] = Field(min_length=1)
+    briefing_sections: tuple[Ident, ...] = ()
     update_frequency: Ident
 
 
@@ -622,6 +756,7 @@ class Protocol(_Frozen):
     alert_rules: dict[AlertRuleName, AlertRule]
     runbook_priority: tuple[RunbookKey, ...]
     check_runbooks: dict[Ident, RunbookKey]
+    go_no_go: GoNoGo
     severity_1: Severity1
     severity_2: Severity2
     post_delivery_verification: PostDeliveryVerification
@@ -631,6 +766,7 @@ class Protocol(_Frozen):
     communication_channels: CommunicationChannels
     external_communication: ExternalCommunication
     runbooks: dict[RunbookKey, Runbook]
+    incident_automation: IncidentAutomation
     emergency_contacts: EmergencyContacts
     on_call_preparation: OnCallPreparation
     shift_handoff: ShiftHandoff

@@ -36,6 +36,15 @@ def report_db(conn_id: str | None = None) -> Iterator[Any]:
         conn.close()
 
 
+def connect_report_db(conn_id: str | None = None) -> Any:
+    """A new connection to the delivery database (the caller commits and closes it); see ``report_db``."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    from delivery_window.connections import DELIVERY_DB
+
+    return PostgresHook(postgres_conn_id=conn_id or DELIVERY_DB).get_conn()
+
+
 def _rows(cur) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -198,8 +207,9 @@ def replace_advisor_issues(conn, day: date, issues: list[dict[str, Any]]) -> Non
 
 
 def record_daily_report(conn, row: dict[str, Any]) -> None:
-    """Upsert the day's ``daily_reports`` row."""
-    execute(conn, "upsert_daily_report", {**row, "summary": _json(row["summary"])})
+    """Upsert the day's ``daily_reports`` row (Markdown and chart columns default to NULL)."""
+    defaults = {"report_markdown": None, "chart_png": None, "chart_error": None}
+    execute(conn, "upsert_daily_report", {**defaults, **row, "summary": _json(row["summary"])})
 
 
 def record_handoff(conn, day: date, section: str, content: Any, at: datetime) -> None:
@@ -209,3 +219,179 @@ def record_handoff(conn, day: date, section: str, content: Any, at: datetime) ->
         "upsert_handoff",
         {"delivery_date": day, "section": section, "content": _json(content), "written_at": at},
     )
+
+
+# --- post-delivery: checkpoints, data quality, report, handoff (issue 6) ----------------------------------
+def record_advisor_issues(conn, day: date, issues: list[dict[str, Any]]) -> None:
+    """Replace the day's ``advisor_issues`` with classified rows (error class, retryable)."""
+    execute(conn, "delete_advisor_issues", {"delivery_date": day})
+    for issue in issues:
+        execute(conn, "upsert_advisor_issue", {**issue, "delivery_date": day})
+
+
+def advisor_issues(conn, day: date) -> list[dict[str, Any]]:
+    """The day's advisor issues, by advisor id."""
+    return execute(conn, "select_advisor_issues", {"delivery_date": day})
+
+
+def record_dq_result(conn, day: date, row: dict[str, Any], validated_at: datetime) -> None:
+    """Upsert one suite's result into ``delivery_ops.dq_results``."""
+    execute(
+        conn,
+        "upsert_dq_result",
+        {
+            **row,
+            "delivery_date": day,
+            "failed_expectations": list(row["failed_expectations"]),
+            "details": _json(row["details"]),
+            "validated_at": validated_at,
+        },
+    )
+
+
+def dq_results(conn, day: date) -> list[dict[str, Any]]:
+    """The day's data-quality results, by suite."""
+    return execute(conn, "select_dq_results", {"delivery_date": day})
+
+
+def minute_series(conn, day: date, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Attempts, failures and p95 latency per minute in [start, end) (aggregated in Postgres)."""
+    return execute(conn, "select_minute_series", {"delivery_date": day, "start": start, "end": end})
+
+
+def receipt_processing(conn, day: date, as_of: datetime) -> dict[str, Any]:
+    """Receipt-webhook counts and lag as known at ``as_of``."""
+    return execute(conn, "select_receipt_processing", {"delivery_date": day, "as_of": as_of})[0]
+
+
+def engagement_tracking(conn, day: date, as_of: datetime) -> dict[str, Any]:
+    """Read receipts and engagement events recorded by ``as_of``."""
+    return execute(conn, "select_engagement_tracking", {"delivery_date": day, "as_of": as_of})[0]
+
+
+def performance_trend(conn, day: date) -> dict[str, Any] | None:
+    """The day's ``performance_trends`` row (7- and 30-day averages)."""
+    rows = execute(conn, "select_performance_trend", {"delivery_date": day})
+    return rows[0] if rows else None
+
+
+def incident_log(conn, day: date, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Incidents opened in (since, until], plus the day's own (a replay records wall-clock opened_at)."""
+    return execute(conn, "select_incident_log", {"delivery_date": day, "since": since, "until": until})
+
+
+def alert_log(conn, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Alerts first fired in (since, until]."""
+    return execute(conn, "select_alert_log", {"since": since, "until": until})
+
+
+def open_incidents(conn, day: date) -> list[dict[str, Any]]:
+    """Incidents still open at the handoff, of this delivery day or before."""
+    return execute(conn, "select_open_incidents", {"delivery_date": day})
+
+
+def incidents_of(conn, day: date) -> list[dict[str, Any]]:
+    """The day's incidents with their timelines."""
+    return execute(conn, "select_day_incidents", {"delivery_date": day})
+
+
+def runbook_runs(conn, day: date) -> list[dict[str, Any]]:
+    """The day's runbook steps and outcomes."""
+    return execute(conn, "select_runbook_runs", {"delivery_date": day})
+
+
+def handoff(conn, day: date) -> dict[str, Any]:
+    """The day's handoff sections (section -> content)."""
+    return {r["section"]: r["content"] for r in execute(conn, "select_handoff", {"delivery_date": day})}
+
+
+# --- escalation engine: incidents and the escalation ledger (issue 5) ---------------------------------------
+def escalation_incidents(conn, day: date) -> list[dict[str, Any]]:
+    """The day's incidents with kind, status and timeline (what the escalation engine derives facts from)."""
+    return execute(conn, "select_escalation_incidents", {"delivery_date": day})
+
+
+def upsert_incident_facts(
+    conn, incident_id: str, day: date, kind: str, severity: str, runbook: str | None, opened_at: datetime
+) -> None:
+    """Create an incident or merge into it: earliest opening, worst severity; status and timeline untouched."""
+    execute(
+        conn,
+        "upsert_incident_facts",
+        {
+            "incident_id": incident_id,
+            "delivery_date": day,
+            "kind": kind,
+            "severity": severity,
+            "runbook": runbook,
+            "opened_at": opened_at,
+        },
+    )
+
+
+def add_incident_event(conn, incident_id: str, step: str, at: datetime, **details: Any) -> None:
+    """Append ``step`` to an incident's timeline once, without changing its status (unlike ``add_timeline``)."""
+    entry = {"step": step, "at": at.isoformat(), **details}
+    execute(conn, "append_incident_event", {"incident_id": incident_id, "entry": _json(entry), "step": step})
+
+
+def resolve_incident(conn, incident_id: str, at: datetime, by: str) -> bool:
+    """Mark an open incident resolved; False when it was not open."""
+    return bool(
+        execute(conn, "resolve_incident", {"incident_id": incident_id, "resolved_at": at, "resolved_by": by})
+    )
+
+
+def escalation_keys(conn, day: date) -> set[str]:
+    """The ledger keys the day already has."""
+    return {r["dedup_key"] for r in execute(conn, "select_escalation_keys", {"delivery_date": day})}
+
+
+def insert_escalations(conn, rows: Iterable[Any], created_at: datetime) -> int:
+    """Write ledger rows (``escalation.model.LedgerRow``) that are not there yet; return how many were new."""
+    n = 0
+    with conn.cursor() as cur:
+        for row in rows:
+            values = asdict(row)
+            values.update(payload=_json(row.payload), created_at=created_at)
+            cur.execute(query("insert_escalation"), values)
+            n += cur.rowcount
+    return n
+
+
+def escalations(conn, day: date) -> list[dict[str, Any]]:
+    """The day's escalation ledger, by due time."""
+    return execute(conn, "select_escalations", {"delivery_date": day})
+
+
+def due_escalations(conn, day: date, as_of: datetime) -> list[dict[str, Any]]:
+    """Pending ledger rows due by ``as_of``."""
+    return execute(conn, "select_due_escalations", {"delivery_date": day, "as_of": as_of})
+
+
+def cancel_resolved_escalations(conn, day: date) -> list[str]:
+    """Cancel pending steps of resolved incidents that were not due yet; return their keys."""
+    return [r["dedup_key"] for r in execute(conn, "cancel_resolved_escalations", {"delivery_date": day})]
+
+
+def cancel_regulatory_escalations(conn, incident_id: str, note: str) -> list[str]:
+    """Cancel an incident's pending SEBI-deadline reminders; return their keys."""
+    rows = execute(conn, "cancel_regulatory_escalations", {"incident_id": incident_id, "note": note})
+    return [r["dedup_key"] for r in rows]
+
+
+def mark_escalation_notified(conn, dedup_key: str, status: str, last_error: str | None) -> None:
+    """Mirror one outbox send attempt onto its ledger row (no-op when the message is not a ledger step)."""
+    execute(
+        conn, "mark_escalation_notified", {"dedup_key": dedup_key, "status": status, "last_error": last_error}
+    )
+
+
+def sync_escalations_from_outbox(conn, day: date) -> None:
+    """Ledger rows whose message the outbox already sent (or tried) take its state."""
+    execute(conn, "sync_escalations_from_outbox", {"delivery_date": day})
+
+
+def followup_days(conn, since: date) -> list[date]:
+    """Delivery dates since ``since`` with an open incident, a pending step or an unsent message."""
+    return [r["delivery_date"] for r in execute(conn, "select_followup_days", {"since": since})]

@@ -44,8 +44,9 @@ class DayRun:
         return self.rows(sql, *params)[0]
 
     def table(self, name: str, columns: str = "*") -> list[tuple]:
-        """Rows of ``delivery_ops.<name>`` for this day (name and columns are test constants)."""
-        return self.rows(f"SELECT {columns} FROM delivery_ops.{name} WHERE delivery_date = %s", self.day)  # noqa: S608
+        """Rows of ``delivery_ops.<name>`` for this day in a stable order (name and columns are test constants)."""
+        sql = f"SELECT {columns} FROM delivery_ops.{name} WHERE delivery_date = %s ORDER BY 1, 2"  # noqa: S608
+        return self.rows(sql, self.day)
 
 
 @pytest.fixture(scope="session")

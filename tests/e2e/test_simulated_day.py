@@ -46,12 +46,15 @@ def test_healthy_day_meets_sla_quietly(db_url, healthy):
     )
     assert sla_met is True and float(sla_pct) >= 99.5 and segments == 4
     assert all_rows(db_url, "SELECT rule FROM delivery_ops.alerts WHERE delivery_date=%s", HEALTHY_DAY) == []
-    assert one(db_url, "SELECT choice FROM delivery_ops.decisions WHERE delivery_date=%s", HEALTHY_DAY)[
-        0
-    ] == ("no_incident")
+    assert one(
+        db_url,
+        "SELECT choice FROM delivery_ops.decisions WHERE delivery_date=%s AND decision_point='choose_runbook'",
+        HEALTHY_DAY,
+    )[0] == ("no_incident")
     assert sandbox.requests("pagerduty") == []
     posts = sandbox.requests("slack")
-    assert len(posts) == 1 and "delivery-ops" in posts[0]["path"]  # only the daily summary
+    # only #delivery-ops: the monitor's status lines (opened, each minute, closed: 8) and the daily summary
+    assert len(posts) == 9 and all("delivery-ops" in p["path"] for p in posts)
     checks = dict(
         all_rows(
             db_url,
@@ -86,14 +89,19 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
         for r in all_rows(db_url, "SELECT rule FROM delivery_ops.alerts WHERE delivery_date=%s", OUTAGE_DAY)
     }
     assert {"whatsapp_api_unavailable", "failure_rate_2m"} <= rules
-    assert one(db_url, "SELECT choice FROM delivery_ops.decisions WHERE delivery_date=%s", OUTAGE_DAY)[0] == (
-        "delivery_failure"
-    )
+    assert one(
+        db_url,
+        "SELECT choice FROM delivery_ops.decisions WHERE delivery_date=%s AND decision_point='choose_runbook'",
+        OUTAGE_DAY,
+    )[0] == ("delivery_failure")
     pages = sandbox.requests("pagerduty")
     keys = {p["json"]["dedup_key"] for p in pages}
     assert f"delivery_window:{OUTAGE_DAY}:whatsapp_api_unavailable:overall" in keys
-    assert all(p["json"]["event_action"] == "trigger" and p["status"] == 202 for p in pages)
-    assert len(keys) == len(pages)  # one event per alert, never repeated
+    assert all(p["status"] == 202 for p in pages)
+    triggers = [p["json"]["dedup_key"] for p in pages if p["json"]["event_action"] == "trigger"]
+    resolves = {p["json"]["dedup_key"] for p in pages if p["json"]["event_action"] == "resolve"}
+    assert len(triggers) == len(set(triggers))  # one trigger per alert, never repeated
+    assert resolves <= set(triggers)  # the runbook met its criterion: its pages are resolved, nothing else
     war_room = [r for r in sandbox.requests("slack") if "war-room" in r["path"]]
     assert len(war_room) == len(rules) and all(r["status"] == 200 for r in war_room)
     steps = dict(

@@ -135,7 +135,7 @@ def test_triggered_past_day_succeeds_and_grid_shows_the_phases(standalone):
             in ("success", "failed")
             and s
         ),
-        300,
+        600,
         "the triggered run to finish",
     )
     assert state == "success", (home / "standalone.log").read_text()[-3000:]

@@ -15,12 +15,41 @@ class ServiceError(RuntimeError):
         super().__init__(f"{service}: {message}")
         self.service, self.kind, self.status, self.code = service, kind, status, code
 
+    def observed(self) -> dict[str, Any]:
+        """What the failed call saw, for ``check_results.observed``."""
+        return {
+            "service": self.service,
+            "error_kind": self.kind,
+            "http_status": self.status,
+            "error_code": self.code,
+        }
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost exception of a requests error chain, e.g. ``ConnectionResetError: [Errno 104] ...``."""
+    seen: list[BaseException] = [exc]
+    while True:
+        inner = seen[-1].__cause__ or seen[-1].__context__
+        if inner is None and seen[-1].args and isinstance(seen[-1].args[0], BaseException):
+            inner = seen[-1].args[0]
+        if inner is None or inner in seen:
+            break
+        seen.append(inner)
+    # urllib3 wraps the socket error in MaxRetryError/ProtocolError whose text repeats the URL; the last is clearest
+    for cause in reversed(seen):
+        text = str(cause).strip()
+        if text:
+            return f"{type(cause).__name__}: {text[:160]}"
+    return type(seen[-1]).__name__
+
 
 class JsonHttpHook(HttpHook):
     """``HttpHook`` returning parsed JSON; the connection password is sent as a Bearer token."""
 
     service = "http"
     timeout_seconds = 10
+    last_headers: dict[str, str] | None = None  # headers of the last answer (rate-limit headers, request ids)
+    last_latency_ms: int | None = None  # time to the last answer
 
     def __init__(self, http_conn_id: str, method: str = "GET", timeout_seconds: float | None = None) -> None:
         super().__init__(method=method, http_conn_id=http_conn_id)
@@ -38,9 +67,12 @@ class JsonHttpHook(HttpHook):
 
     def call(self, endpoint: str, *, params: dict | None = None, json_body: Any = None) -> Any:
         """Send one request and return the decoded JSON body, or raise ``ServiceError`` saying what went wrong."""
+        import time
+
         import requests
 
         headers = {"Accept": "application/json", **self.auth_headers()}
+        started = time.perf_counter()
         try:
             if self.method == "GET":
                 response = self.run(
@@ -59,18 +91,20 @@ class JsonHttpHook(HttpHook):
         except requests.exceptions.Timeout as exc:
             raise ServiceError(self.service, "timeout", f"no answer within {self.timeout_seconds} s") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise ServiceError(
-                self.service, "refused", f"connection failed: {exc.__class__.__name__}"
-            ) from exc
+            raise ServiceError(self.service, "refused", f"connection failed ({_root_cause(exc)})") from exc
+        self.last_latency_ms = round((time.perf_counter() - started) * 1000)
+        self.last_headers = dict(response.headers)
         try:
             body = response.json() if response.content else None
         except ValueError as exc:
-            raise ServiceError(
-                self.service,
-                "malformed",
-                f"HTTP {response.status_code} with a body that is not JSON: {response.text[:80]!r}",
-                status=response.status_code,
-            ) from exc
+            if response.status_code < 400:
+                raise ServiceError(
+                    self.service,
+                    "malformed",
+                    f"HTTP {response.status_code} with a body that is not JSON: {response.text[:80]!r}",
+                    status=response.status_code,
+                ) from exc
+            body = response.text.strip()  # an error page or a plain-text error (Slack): keep the status
         if response.status_code >= 400:
             message, code = self.error_message(response.status_code, body)
             if response.status_code == 429:

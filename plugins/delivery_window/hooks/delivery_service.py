@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from delivery_window.hooks.base import JsonHttpHook
@@ -21,3 +22,52 @@ class DeliveryServiceHook(JsonHttpHook):
         """POST a JSON body to ``endpoint``."""
         self.method = "POST"
         return self.call(endpoint, json_body=body)
+
+    def error_message(self, status: int, body: Any) -> tuple[str, Any]:
+        if isinstance(body, dict) and body.get("message"):
+            return f"HTTP {status}, {body.get('error')}: {body['message']}", body.get("error")
+        return super().error_message(status, body)
+
+    # --- reads of the 05:30/05:45 checks --------------------------------------------------------------
+    def database_pool(self) -> dict[str, Any]:
+        """The service's own database connection pool: ``{"size", "in_use", "idle", "waiting", ...}``."""
+        return self.get("v1/database/pool")
+
+    def queue(self) -> dict[str, Any]:
+        """Delivery queue readiness: ``{"ready", "depth", "workers"}``."""
+        return self.get("v1/queue")
+
+    def webhooks_health(self) -> dict[str, Any]:
+        """Receipt-webhook endpoint: ``{"status", "lag_seconds"}``."""
+        return self.get("v1/webhooks/health")
+
+    def plan(self, day: date) -> dict[str, Any]:
+        """The day's traffic plan: segments with their jitter windows, advisors per sender number."""
+        return self.get("v1/plan", delivery_date=day.isoformat())
+
+    def retry_policy(self) -> dict[str, Any]:
+        """Retry configuration of the sender: attempts, backoff, the error codes it retries or never retries."""
+        return self.get("v1/retry-policy")
+
+    def fallback(self, day: date) -> dict[str, Any]:
+        """Fallback content state: segments armed and segments switched to fallback."""
+        return self.get("v1/fallback", delivery_date=day.isoformat())
+
+    # --- pre-window remediation actions ---------------------------------------------------------------
+    def activate_fallback(self, day: date, segments: list[int], reason: str) -> dict[str, Any]:
+        """Switch ``segments`` to their prepared fallback content."""
+        return self.post(
+            "v1/fallback/activate", {"delivery_date": day.isoformat(), "segments": segments, "reason": reason}
+        )
+
+    def pause_number(self, day: date, phone_number_id: str, reason: str) -> dict[str, Any]:
+        """Stop sending from one sender number."""
+        return self.post(
+            f"v1/numbers/{phone_number_id}/pause", {"delivery_date": day.isoformat(), "reason": reason}
+        )
+
+    def replan(self, day: date, exclude: list[str]) -> dict[str, Any]:
+        """Recompute the traffic plan without the ``exclude`` numbers; returns the new plan."""
+        return self.post(
+            "v1/plan/replan", {"delivery_date": day.isoformat(), "exclude_phone_number_ids": exclude}
+        )

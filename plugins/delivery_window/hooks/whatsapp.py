@@ -31,12 +31,18 @@ class WhatsAppCloudHook(JsonHttpHook):
             return f"HTTP {status}, Graph error {err.get('code')}: {err.get('message')}", err.get("code")
         return super().error_message(status, body)
 
-    def phone_numbers(self) -> list[dict[str, Any]]:
-        """Every sender number of the WABA with its quality rating and status."""
-        body = self.call(
-            f"{self.api_version}/{self.waba_id}/phone_numbers", params={"fields": self.NUMBER_FIELDS}
-        )
-        return require(body, "data", service=self.service)
+    def phone_numbers(self, fields: str = NUMBER_FIELDS) -> list[dict[str, Any]]:
+        """Every sender number of the WABA with the requested fields (quality rating and status by default)."""
+        out: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"fields": fields, "limit": 100}
+        for _ in range(50):  # Graph cursor paging; a WABA has at most a few dozen numbers
+            body = self.call(f"{self.api_version}/{self.waba_id}/phone_numbers", params=params)
+            out.extend(require(body, "data", service=self.service))
+            after = ((body.get("paging") or {}).get("cursors") or {}).get("after")
+            if not (body.get("paging") or {}).get("next") or not after:
+                return out
+            params["after"] = after
+        return out
 
     def phone_number(self, phone_number_id: str, fields: str = NUMBER_FIELDS) -> dict[str, Any]:
         """One sender number's requested fields."""

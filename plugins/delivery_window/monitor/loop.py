@@ -1,8 +1,21 @@
-"""The monitor's tick loop: one code path for live and replay.
+"""The monitor's tick loop: one code path for live and replay, incremental, resumable.
 
-Each tick is evaluated "as of" its instant. Live: the loop sleeps until the tick's instant and re-reads the
-attempts. Replay (the window has closed): nothing to wait for, so the attempts are read once and every tick
-is evaluated at once. Ticks, alerts and dedup keys are therefore the same for a live run and its replay.
+Each tick is evaluated "as of" its instant ``t`` (whole seconds: 06:00 + k * tick_seconds up to 06:05 + grace):
+only attempts made by ``t`` count, and a receipt counts once its ``status_at`` is <= ``t``.
+
+- **Live** (the window is still open): the loop waits until ``t + settle_seconds``, then reads only what changed
+  since the previous tick — attempts made in (previous - late_row_seconds, t] and receipts that arrived in that
+  span — and adds it to the in-memory aggregates (``state.WindowState``). Rows seen again count once.
+- **Replay** (the window has closed): nothing to wait for, so the ticks follow each other at once, over the same
+  reads. Ticks, alerts and dedup keys are therefore the same for a live run and its replay.
+- **Resume** (live): a retried task finds the last tick it wrote (``metric_ticks``), rebuilds the aggregates as of
+  that tick with one read (in chunks), and goes on from the next tick. A replay recomputes every tick. Alerts and
+  messages already recorded are never repeated (alerts keep their first firing, every message has a dedup key).
+
+Per tick it writes ``metric_ticks`` (every scope), upserts firing rules into ``alerts``; a first firing opens or
+updates the incident of its runbook (with the protocol's response steps on the timeline) and pages / posts to the
+war room at once through the outbox. It posts the #delivery-ops status lines (opened, each minute, closed) and
+pushes the tick's figures to Datadog (live only: Datadog takes no points older than an hour).
 """
 
 from __future__ import annotations
@@ -11,16 +24,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from delivery_window import notify, store
-from delivery_window.connections import PAGERDUTY, SLACK_WAR_ROOM
-from delivery_window.monitor import metrics, rules
+from delivery_window import notify, store, window
+from delivery_window.monitor import metrics, posts, rules, source
+from delivery_window.monitor.state import WindowState
 from delivery_window.protocol import Protocol
 from delivery_window.records import Firing
 
 log = logging.getLogger(__name__)
+CATCH_UP_CHUNK = timedelta(seconds=30)  # a resume or a late start reads the window in pieces this long
 
 
 @dataclass
@@ -29,53 +44,307 @@ class MonitorSummary:
     ticks: int = 0
     alerts_fired: list[str] = field(default_factory=list)
     notifications_failed: int = 0
+    resumed_after: datetime | None = None
+    tick_ms: list[float] = field(
+        default_factory=list
+    )  # read + aggregate + rules + metric_ticks write, per tick
+    rows_read: list[int] = field(default_factory=list)
+    status_posts: int = 0
+    datadog_pushed: int = 0
+    datadog_failed: int = 0
+    db_failures: int = 0
 
 
 def _now() -> datetime:
     return datetime.now(ZoneInfo("UTC"))
 
 
-def alert_notifications(day: date, firing: Firing, protocol: Protocol) -> list[dict]:
-    """The messages a first firing sends: a PagerDuty event when the rule pages, and a war-room post."""
-    key = rules.dedup_key(day, firing.rule, firing.scope)
-    rule = protocol.alert_rules[firing.rule]
-    out = []
-    if rule.page:
-        out.append(
-            {
-                "dedup_key": key,
-                "channel": PAGERDUTY,
-                "kind": "pagerduty_event",
-                "payload": notify.pagerduty_trigger(
-                    key,
-                    f"[{firing.severity}] {firing.summary}",
-                    rule.pagerduty_severity,
-                    firing.details,
-                    "whatsapp",
-                ),
-            }
+def _is_db_error(exc: BaseException) -> bool:
+    """A lost or refused database connection (psycopg 2 or 3), as opposed to a bug."""
+    return type(exc).__name__ in {"OperationalError", "InterfaceError", "AdminShutdown", "ConnectionTimeout"}
+
+
+def push_datadog(series: list[dict[str, Any]]) -> None:
+    """POST the series to Datadog (``/api/v2/series``) through the ``datadog_api`` connection."""
+    from delivery_window.connections import DATADOG
+    from delivery_window.hooks.datadog import DatadogHook
+
+    DatadogHook(DATADOG, method="POST").call("api/v2/series", json_body={"series": series})
+
+
+def poll_whatsapp_templates() -> list[dict[str, Any]]:
+    """The WABA's templates (name, language, status) from the WhatsApp Cloud API."""
+    from delivery_window.connections import WHATSAPP
+    from delivery_window.hooks.whatsapp import WhatsAppCloudHook
+
+    return WhatsAppCloudHook(WHATSAPP).templates()
+
+
+class _Monitor:
+    """One run of the monitor over one day (the loop below drives it tick by tick)."""
+
+    def __init__(self, conn, day: date, protocol: Protocol, *, dry_run: bool, now, connect) -> None:
+        self.conn, self.day, self.p, self.dry_run, self.now, self.connect = (
+            conn, day, protocol, dry_run, now, connect,
+        )  # fmt: skip
+        self.second = self._open_second()
+        at_, s1 = protocol.alert_thresholds, protocol.severity_1
+        self.start = window.at(day, "delivery_start")
+        self.ticks = metrics.tick_times(day, protocol)
+        self.close = metrics.window_close(day, protocol)
+        self.directory = source.load_directory(conn)
+        self.state = WindowState(
+            self.start, self.close, self.directory, source.known_numbers(conn),
+            failure_window_minutes=at_.failure_rate_window_minutes,
+            minute_spans=s1.success_floor_consecutive_minutes,
+            advisor_window_minutes=at_.advisor_failures_window_minutes,
+            advisor_failures_floor=at_.advisor_failures_max,
+            latency_percentile=protocol.primary_metrics.api_latency_percentile,
+        )  # fmt: skip
+        baseline = source.baseline_p95s(conn, day, protocol)
+        self.ctx = rules.RuleContext(
+            day=day,
+            advisors_targeted=self.directory.targeted,
+            latency_baseline_ms=rules.latency_baseline([p for _, p in baseline], protocol),
+            baseline_days=tuple(d for d, _ in baseline),
         )
-    text = f":rotating_light: *{firing.rule}* ({firing.severity}, {firing.scope}) at {firing.at:%H:%M:%S %Z}: {firing.summary}"
-    out.append(
-        {
-            "dedup_key": f"slack:{key}",
-            "channel": SLACK_WAR_ROOM,
-            "kind": "slack_message",
-            "payload": {
-                "text": text,
-                "blocks": [
-                    {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                    {
-                        "type": "context",
-                        "elements": [
-                            {"type": "mrkdwn", "text": f"runbook: {rule.runbook or 'none'} · dedup {key}"}
-                        ],
-                    },
-                ],
-            },
-        }
-    )
-    return out
+        self.db_reads: list[tuple[datetime, bool]] = []
+        self.advisor_names: dict[int, str] = {}
+        self.observations = source.template_observations(conn, day)
+        self.in_use: list[tuple[str, str]] | None = None
+        self.last_poll: datetime | None = None
+        # (rule, scope) -> level of everything that fired this day; incident severity per runbook
+        self.fired: dict[tuple[str, str], str] = {}
+        self.incident_severity: dict[str, str] = {}
+        self.peak_rate = 0
+        self.prev: datetime | None = None
+        self.last_read_at: datetime | None = None  # wall clock of the previous read
+        self.direct_pages: list[tuple[Firing, list[dict]]] = []  # sent while the database was down
+        for a in store.alerts(conn, day):
+            self.fired[(a["rule"], a["scope"])] = a["severity"]
+            runbook = protocol.alert_rules[a["rule"]].runbook if a["rule"] in protocol.alert_rules else None
+            if runbook:
+                self.incident_severity[runbook] = posts.worst(
+                    self.incident_severity.get(runbook, "minor"),
+                    posts.LEVEL_SEVERITY.get(a["severity"], "minor"),
+                )
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def catch_up(self, until: datetime) -> int:
+        """Rebuild the aggregates as of ``until`` with one read (resume after a retry)."""
+        everything = self.start - timedelta(days=1)
+        rows = self._read(everything, everything, until)
+        self.prev = until
+        return rows
+
+    def _read(self, lo: datetime, lo_status: datetime, t: datetime) -> int:
+        """Read and ingest; a long span (first tick of a late start, resume) goes in chunks to bound memory."""
+        read_at = self.now()
+        spans = [(lo, lo_status, t)]
+        if lo_status <= lo and (t - lo) > CATCH_UP_CHUNK:
+            # every receipt up to t belongs to an attempt made by t: the attempts alone say it all
+            edges = [lo, max(lo, self.start - CATCH_UP_CHUNK)]
+            while edges[-1] + CATCH_UP_CHUNK < t:
+                edges.append(edges[-1] + CATCH_UP_CHUNK)
+            edges.append(t)
+            spans = [(a, t, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        rows = 0
+        for a, a_status, b in spans:
+            batch = source.read_changes(self.conn, self.day, a, b, a_status, second=self.second)
+            unknown = self.state.unknown_numbers(batch)
+            if unknown:
+                names = source.numbers_by_key(self.conn, self.day, min(a, a_status), b, sorted(unknown))
+                missing = unknown - set(names)
+                names.update({k: f"unknown-{k & 0xFFFFFFFF:08x}" for k in missing})
+                self.state.add_numbers(names)
+            self.state.ingest(batch, t)  # as of t: outcomes after t wait in memory
+            rows += len(batch)
+        self.last_read_at = read_at  # only a read that succeeded moves the bound
+        return rows
+
+    def read_tick(self, t: datetime) -> int:
+        """Read what changed since the previous tick and add it to the aggregates.
+
+        Rows are written up to ``late_row_seconds`` after their timestamps, so a row the previous read could not
+        see has its timestamp after (previous read - late_row_seconds): attempts are read from there or from the
+        previous tick, whichever is earlier, receipts from there. Live (read at tick + settle) that re-reads the
+        last seconds before the previous tick; a replay (previous read long after the window) reads only the
+        attempts made since the previous tick and no receipt twice (outcomes known early wait in memory).
+        """
+        if self.prev is None or self.last_read_at is None:
+            everything = self.start - timedelta(days=1)  # first tick: every attempt of the day made by t
+            return self._read(everything, everything, t)
+        unseen = self.last_read_at - timedelta(seconds=self.p.monitor.late_row_seconds)
+        return self._read(min(self.prev, unseen), unseen, t)
+
+    def resolve_advisors(self, snap) -> None:
+        keys = [
+            k for k, n in snap.advisor_failures.items() if n > self.p.alert_thresholds.advisor_failures_max
+        ]
+        missing = [k for k in keys if k not in self.advisor_names]
+        if missing:
+            since = snap.t - timedelta(minutes=self.p.alert_thresholds.advisor_failures_window_minutes)
+            self.advisor_names.update(source.advisors_by_key(self.conn, self.day, since, snap.t, missing))
+
+    def poll_templates(self, t: datetime, live: bool, poll: Callable[[], list[dict]] | None) -> None:
+        """Live only: record the templates' statuses now (as of ``t``); a replay uses what was recorded."""
+        if not live or poll is None:
+            return
+        if (
+            self.last_poll is not None
+            and (t - self.last_poll).total_seconds() < self.p.monitor.template_poll_seconds
+        ):
+            return
+        self.last_poll = t
+        if self.in_use is None:
+            self.in_use = source.templates_in_use(self.conn, self.day)
+        try:
+            seen = poll()
+        except Exception as exc:  # an unreachable API must not stop the monitor; the next poll retries
+            log.warning("template poll failed: %s", exc)
+            return
+        wanted = set(self.in_use)
+        for tpl in seen:
+            k = (tpl.get("name"), tpl.get("language"))
+            if k in wanted and tpl.get("status"):
+                source.record_template_status(self.conn, self.day, k[0], k[1], tpl["status"], t)
+        self.observations = source.template_observations(self.conn, self.day)
+
+    # -- acting -------------------------------------------------------------------------------------------
+    def record_firing(self, firing: Firing, snap, summary: MonitorSummary) -> list[tuple[Firing, list[dict]]]:
+        """Upsert the alert; on its first firing open/update the incident and queue its messages."""
+        key = rules.dedup_key(self.day, firing.rule, firing.scope)
+        first = store.record_alert(self.conn, self.day, firing, key)
+        self.fired.setdefault((firing.rule, firing.scope), firing.severity)
+        if not first:
+            return []
+        summary.alerts_fired.append(firing.rule)
+        log.warning("ALERT %s %s %s: %s", firing.rule, firing.severity, firing.scope, firing.summary)
+        rule = self.p.alert_rules[firing.rule]
+        incident_id = None
+        if rule.runbook:
+            sev = posts.worst(
+                self.incident_severity.get(rule.runbook, "minor"), posts.LEVEL_SEVERITY[firing.severity]
+            )
+            self.incident_severity[rule.runbook] = sev
+            incident_id = store.open_incident(self.conn, self.day, rule.runbook, sev, firing.at)
+            store.add_timeline(
+                self.conn, incident_id, f"alert:{firing.rule}:{firing.scope}", firing.at,
+                level=firing.severity, summary=firing.summary,
+            )  # fmt: skip
+            paging = len({r for (r, _), lvl in self.fired.items() if lvl in posts.PAGING_LEVELS})
+            for step, details in posts.response_steps(firing, rule.runbook, snap, paging, self.p):
+                store.add_timeline(self.conn, incident_id, step, firing.at, **details)
+            if firing.severity == "severity_2":
+                others = [
+                    s for (r, s), lvl in self.fired.items() if lvl == "severity_2" and s != firing.scope
+                ]
+                if others:
+                    store.add_timeline(
+                        self.conn, incident_id, f"impact_expanded:{firing.rule}:{firing.scope}", firing.at,
+                        already=sorted(others),
+                    )  # fmt: skip
+        messages = posts.alert_messages(self.day, firing, self.p, incident_id)
+        for msg in messages:
+            notify.enqueue(self.conn, self.day, at=firing.at, **msg)
+        return [(firing, messages)] if incident_id else []
+
+    def record_sent(self, fresh: list[tuple[Firing, list[dict]]]) -> None:
+        """After the flush: the response steps that are a sent message (paged, war room joined...)."""
+        keys = [m["dedup_key"] for _, msgs in fresh for m in msgs]
+        status = source.notification_statuses(self.conn, keys)
+        for firing, msgs in fresh:
+            incident_id = f"{self.day.isoformat()}:{self.p.alert_rules[firing.rule].runbook}"
+            steps = posts.sent_steps(firing, self.p)
+            for m in msgs:
+                kind = "pagerduty" if m["kind"] == "pagerduty_event" else "slack"
+                if kind in steps and status.get(m["dedup_key"]) in ("sent", "dry_run"):
+                    step, what = steps[kind]
+                    store.add_timeline(
+                        self.conn, incident_id, step, self.now(), state=status[m["dedup_key"]], what=what,
+                        dedup_key=m["dedup_key"], alert=f"{firing.rule}:{firing.scope}",
+                    )  # fmt: skip
+        self.conn.commit()
+
+    def status_post(self, index: int, snap) -> bool:
+        what = posts.status_due(self.ticks, index, self.p)
+        if what is None:
+            return False
+        if what == "closed":
+            msg = posts.closed_post(
+                self.day, snap, self.directory.targeted, self.peak_rate, self.fired, self.p
+            )
+        elif what == "opened":
+            msg = posts.opened_post(self.day, snap.t, self.directory.targeted, self.p)
+        else:
+            msg = posts.minute_post(self.day, snap, self.fired, self.p)
+        return notify.enqueue(self.conn, self.day, at=snap.t, **msg)
+
+    def _open_second(self):
+        """A second connection for the parallel half of each read (None without ``connect``, or when it fails)."""
+        if self.connect is None:
+            return None
+        try:
+            return self.connect()
+        except Exception as exc:
+            log.warning("no second connection, reads run on one: %s", exc)
+            return None
+
+    # -- the database went away -----------------------------------------------------------------------------
+    def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
+        """Record the failed read; page directly (no outbox: it is in that database) when the Sev1 rule fires."""
+        summary.db_failures += 1
+        self.db_reads.append((t, False))
+        log.error("tick %s: database read failed: %s", t.isoformat(), exc)
+        try:
+            self.conn.rollback()
+        except Exception:  # the connection is gone; a new one below
+            pass
+        if self.connect is not None:
+            try:
+                self.conn = self.connect()
+            except Exception as again:
+                log.error("reconnect failed: %s", again)
+            self.second = self._open_second()
+        ctx = rules.RuleContext(self.day, self.directory.targeted, db_reads=tuple(self.db_reads))
+        for firing in rules.evaluate_db(ctx, t, self.p):
+            if (firing.rule, firing.scope) in self.fired:
+                continue
+            self.fired[(firing.rule, firing.scope)] = firing.severity
+            msgs = posts.alert_messages(self.day, firing, self.p, None)
+            if not self.dry_run:
+                for m in msgs:
+                    try:
+                        notify.send_via_providers(m["channel"], m["kind"], m["payload"])
+                    except Exception as send_exc:
+                        log.error("direct send of %s failed: %s", m["dedup_key"], send_exc)
+            self.direct_pages.append((firing, msgs))
+
+    def record_direct_pages(self) -> None:
+        """Once the database is back: the alerts paged directly get their rows, their messages count as sent."""
+        for firing, msgs in self.direct_pages:
+            store.record_alert(
+                self.conn, self.day, firing, rules.dedup_key(self.day, firing.rule, firing.scope)
+            )
+            runbook = self.p.alert_rules[firing.rule].runbook
+            if runbook:
+                incident_id = store.open_incident(self.conn, self.day, runbook, "critical", firing.at)
+                store.add_timeline(
+                    self.conn,
+                    incident_id,
+                    f"alert:{firing.rule}:{firing.scope}",
+                    firing.at,
+                    level=firing.severity,
+                    summary=firing.summary,
+                    sent="directly (database down)",
+                )
+            for m in msgs:
+                notify.enqueue(self.conn, self.day, at=firing.at, **m)
+                store.execute(
+                    self.conn, "mark_notification",
+                    {"dedup_key": m["dedup_key"], "status": "dry_run" if self.dry_run else "sent", "last_error": None},
+                )  # fmt: skip
+        self.direct_pages = []
 
 
 def run_monitor(
@@ -86,29 +355,86 @@ def run_monitor(
     dry_run: bool = False,
     now: Callable[[], datetime] = _now,
     sleep: Callable[[float], None] = time.sleep,
+    connect: Callable[[], Any] | None = None,
+    stop: Callable[[], bool] | None = None,
+    push_series: Callable[[list[dict[str, Any]]], None] | None = push_datadog,
+    poll_templates: Callable[[], list[dict[str, Any]]] | None = poll_whatsapp_templates,
 ) -> MonitorSummary:
-    """Evaluate every tick of the day's window, record ticks and alerts, and notify first firings at once."""
-    ticks = metrics.tick_times(day, protocol)
-    live = now() < ticks[-1]
+    """Evaluate every tick of the day's window; record ticks, alerts and incidents; notify first firings at once.
+
+    ``now``/``sleep`` make live mode testable with a fake clock and a short ``monitor.tick_seconds``;
+    ``connect`` opens more connections (the caller closes them): a second one, so each read runs in two halves
+    at once, and new ones after a database failure; ``stop`` ends a live run early (benchmarks).
+    """
+    m = _Monitor(conn, day, protocol, dry_run=dry_run, now=now, connect=connect)
+    live = now() < m.close
     summary = MonitorSummary(mode="live" if live else "replay")
-    targeted, _ = store.active_advisors(conn)
-    attempts = store.attempts(conn, day)
-    for t in ticks:
+    settle = timedelta(seconds=protocol.monitor.settle_seconds)
+
+    # A retried live task resumes after the last tick it wrote (its first attempt already paged what it saw).
+    # A replay recomputes every tick (a couple of seconds even at 1M attempts), so a rerun after a data fix gives
+    # fresh ticks; either way alerts keep their first firing and no message is sent twice.
+    done = source.watermark(m.conn, day) if live else None
+    if done is not None and done >= m.ticks[0]:
+        summary.resumed_after = done
+        m.catch_up(done)
+        log.info("resuming after tick %s", done.isoformat())
+    for index, t in enumerate(m.ticks):
+        if done is not None and t <= done:
+            continue
+        if stop is not None and stop():
+            break
         if live:
-            wait = (t - now()).total_seconds()
+            wait = (t + settle - now()).total_seconds()
             if wait > 0:
                 sleep(wait)
-            attempts = store.attempts(conn, day)
-        scoped = metrics.compute_all_scopes(attempts, t)
-        store.record_ticks(conn, day, scoped)
-        for firing in rules.evaluate(scoped[0], attempts, t, day, targeted, protocol):
-            first = store.record_alert(conn, day, firing, rules.dedup_key(day, firing.rule, firing.scope))
-            if first:
-                summary.alerts_fired.append(firing.rule)
-                log.warning("ALERT %s %s: %s", firing.rule, firing.severity, firing.summary)
-                for msg in alert_notifications(day, firing, protocol):
-                    notify.enqueue(conn, day, at=t, **msg)
-        conn.commit()
-        summary.notifications_failed = len(notify.flush(conn, day, dry_run=dry_run).failed)
+        started = time.perf_counter()
+        try:
+            rows = m.read_tick(t)
+            snap = m.state.snapshot(t)
+            m.db_reads.append((t, True))
+            if m.direct_pages:
+                m.record_direct_pages()
+            m.resolve_advisors(snap)
+            m.poll_templates(
+                t, live and now() - t < timedelta(seconds=protocol.monitor.tick_seconds), poll_templates
+            )
+            ctx = rules.RuleContext(
+                day=day,
+                advisors_targeted=m.directory.targeted,
+                latency_baseline_ms=m.ctx.latency_baseline_ms,
+                baseline_days=m.ctx.baseline_days,
+                db_reads=tuple(m.db_reads),
+                template_changes=tuple(rules.template_changes(m.observations, t)),
+                advisor_names=m.advisor_names,
+            )
+            firings = rules.evaluate(snap, ctx, protocol)
+            source.record_ticks(m.conn, day, snap.metrics)
+            summary.tick_ms.append((time.perf_counter() - started) * 1000)
+            summary.rows_read.append(rows)
+            m.peak_rate = max(m.peak_rate, snap.overall.rate_per_min)
+            fresh = []
+            for firing in firings:
+                fresh += m.record_firing(firing, snap, summary)
+            summary.status_posts += int(m.status_post(index, snap))
+            m.conn.commit()
+        except Exception as exc:
+            if not _is_db_error(exc):
+                raise
+            m.db_down(t, exc, summary)  # the next good read starts again from the last good tick
+            continue
+        summary.notifications_failed = len(notify.flush(m.conn, day, dry_run=dry_run).failed)
+        if fresh:
+            m.record_sent(fresh)
+        if push_series is not None and not dry_run:
+            age = (now() - t).total_seconds()
+            if age <= protocol.monitor.datadog_max_point_age_seconds:
+                try:
+                    push_series(posts.datadog_series(day, snap.metrics, protocol))
+                    summary.datadog_pushed += 1
+                except Exception as exc:  # metrics are best effort: the next tick pushes its own points
+                    summary.datadog_failed += 1
+                    log.warning("Datadog push for %s failed: %s", t.isoformat(), exc)
+        m.prev = t
         summary.ticks += 1
     return summary

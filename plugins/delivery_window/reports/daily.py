@@ -78,3 +78,179 @@ def render(day: str, s: dict[str, Any]) -> str:
     for r in s["runbook_reasons"]:
         lines.append(f"{'  why'.ljust(width)}  {r}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Markdown document and the Slack summary
+# ---------------------------------------------------------------------------------------------------------
+STATUS_MARK = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "error": "❗ error"}
+TREND_METRICS = (
+    ("SLA %", "sla_pct", 3),
+    ("error rate %", "error_rate_pct", 3),
+    ("p95 latency ms", "p95_latency_ms", 1),
+    ("peak rate /min", "peak_rate_per_min", 1),
+)
+
+
+def chart_filename(day: str) -> str:
+    """The PNG's file name next to the Markdown document (the bytes live in ``daily_reports.chart_png``)."""
+    return f"delivery-window-{day}.png"
+
+
+def trend_rows(trend: dict[str, Any] | None, windows: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Today against each trend window's average (``performance_trends`` columns)."""
+    if not trend:
+        return []
+    rows = []
+    for label, col, digits in TREND_METRICS:
+        row: dict[str, Any] = {"metric": label, "today": _num(trend.get(col), digits)}
+        for n in windows:
+            row[f"{n}d_avg"] = _num(trend.get(f"{col}_{n}d_avg"), digits)
+        rows.append(row)
+    return rows
+
+
+def _num(value: Any, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def headline(day: str, s: dict[str, Any]) -> str:
+    """One line: the verdict first, then the numbers behind it."""
+    verdict = "MET" if s["sla_met"] else "MISSED"
+    return (
+        f"SLA {s['sla_pct']:.3f}% {verdict} (target {s['sla_target_pct']:g}%) · "
+        f"{s['advisors_delivered']}/{s['advisors_targeted']} advisors · {s['attempts']} attempts, "
+        f"{s['failed_attempts']} failed ({s['error_rate_pct']:.2f}%) · p95 {s['p95_latency_ms']} ms · "
+        f"peak {s['peak_rate_per_min']}/min"
+    )
+
+
+def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, windows: tuple[int, ...]) -> str:
+    """The daily report as a Markdown document: chart first, then verdict, findings and the detail."""
+    from delivery_window.reports.findings import PRIORITY_LABELS
+
+    out = [f"# Delivery window report — {day}", ""]
+    if chart_error:
+        out += [f"> **No chart:** {chart_error}", ""]
+    else:
+        out += [f"![attempts, failures and p95 latency per minute, alerts marked]({chart_filename(day)})", ""]
+    out += [f"**{headline(day, s)}**", ""]
+    out += [
+        f"Runbook: **{s['runbook']}**"
+        + (f" — {'; '.join(s['runbook_reasons'])}" if s["runbook_reasons"] else ""),
+        "",
+    ]
+
+    out += ["## Findings, by remediation priority", ""]
+    findings = s.get("findings", {})
+    if not any(findings.values()):
+        out += ["Nothing to hand over: every checkpoint passed.", ""]
+    for bucket in PRIORITY_LABELS:  # fix now, monitor and schedule, day team (jsonb does not keep key order)
+        if items := findings.get(bucket):
+            out += [f"### {PRIORITY_LABELS[bucket]} ({bucket})", ""]
+            out += [f"- **{f['item']}** — {f['summary']}" for f in items]
+            out.append("")
+
+    out += ["## Checkpoints", "", "| time | item | status | detail |", "|---|---|---|---|"]
+    for c in s.get("checkpoints", []):
+        out.append(
+            f"| {c['at']} | {c['item']} | {STATUS_MARK.get(c['status'], c['status'])} | {_cell(c['message'])} |"
+        )
+    out.append("")
+
+    rows = s.get("trend_rows", [])
+    out += ["## Trends", ""]
+    if rows:
+        out += ["| metric | today | " + " | ".join(f"{n}-day avg" for n in windows) + " |"]
+        out += ["|---|---:|" + "---:|" * len(windows)]
+        for r in rows:
+            out.append(
+                f"| {r['metric']} | {_fmt(r['today'])} | "
+                + " | ".join(_fmt(r[f"{n}d_avg"]) for n in windows)
+                + " |"
+            )
+        t = s.get("trend") or {}
+        missed = ", ".join(
+            f"{t.get(f'sla_missed_days_{n}d', 0)}/{t.get(f'days_{n}d', 0)} in {n} days" for n in windows
+        )
+        out += ["", f"Days below the SLA: {missed}."]
+    else:
+        out.append("No trend: the SLA checkpoint row is missing.")
+    out.append("")
+
+    out += [
+        "## Data quality (Great Expectations)",
+        "",
+        "| suite | result | failed expectations |",
+        "|---|---|---|",
+    ]
+    for d in s.get("dq", []):
+        result = "✅ passed" if d["success"] else "❌ failed"
+        out.append(
+            f"| {d['suite']} | {result} ({d['evaluated']} expectations) | {', '.join(d['failed_expectations']) or '—'} |"
+        )
+    out.append("")
+
+    out += ["## Alerts", ""]
+    if s["alerts"]:
+        out += ["| first fired | rule | severity | scope |", "|---|---|---|---|"]
+        out += [
+            f"| {a['first_fired_at']} | {a['rule']} | {a['severity']} | {a['scope']} |" for a in s["alerts"]
+        ]
+    else:
+        out.append("No alert fired.")
+    out.append("")
+
+    ai = s.get("advisor_issue_summary") or {}
+    out += ["## Advisor issues", ""]
+    if ai.get("count"):
+        out.append(f"{ai['count']} advisors without today's content, {ai['retryable']} retryable.")
+        out += ["", "| error class | advisors |", "|---|---:|"]
+        out += [f"| {k} | {v} |" for k, v in ai["by_class"].items()]
+    else:
+        out.append("Every active advisor got today's content.")
+    out.append("")
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def slack_payload(
+    day: str, s: dict[str, Any], report_text: str, minute_attempts: list[int], minute_failed: list[int]
+) -> dict:
+    """One #delivery-ops post: the per-minute shape first, then the verdict, the urgent findings, the table.
+
+    Incoming webhooks cannot upload the PNG, so the chart travels as text sparklines; the PNG and the
+    Markdown document are in ``delivery_ops.daily_reports``.
+    """
+    from delivery_window.reports.chart import sparkline
+
+    verdict = "met" if s["sla_met"] else "MISSED"
+    text = f"Delivery {day}: SLA {s['sla_pct']:.2f}% ({verdict}), {len(s['alerts'])} alerts, runbook {s['runbook']}"
+    counts = {b: len(v) for b, v in (s.get("findings") or {}).items()}
+    shape = (
+        f"attempts/min `{sparkline(minute_attempts)}` {minute_attempts}\n"
+        f"failed/min   `{sparkline(minute_failed)}` {minute_failed}"
+    )
+    fix_now = [f"• {f['summary']}" for f in (s.get("findings") or {}).get("immediate_fix_required", [])][:5]
+    findings_text = (
+        f"findings: {counts.get('immediate_fix_required', 0)} fix now, {counts.get('monitor_and_schedule', 0)} "
+        f"monitor, {counts.get('escalate_to_day_team', 0)} day team"
+    )
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Delivery window {day}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": shape}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline(day, s)}*\n{findings_text}"}},
+    ]
+    if fix_now:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*Fix now*\n" + "\n".join(fix_now)}}
+        )
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"```{report_text[:2800]}```"}})
+    return {"text": text, "blocks": blocks}

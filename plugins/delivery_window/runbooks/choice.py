@@ -3,7 +3,7 @@
 Each alert rule and each check names its runbook in protocol.yaml (``alert_rules.<rule>.runbook``,
 ``check_runbooks.<check>``). When several apply, ``runbook_priority`` orders them: the database first
 (nothing else can be verified without it), then delivery itself, then WhatsApp quality, then AI services.
-The first is run now; the rest are recorded as candidates on the decision.
+All of them run, one after the other in that order (``candidates``); ``choice`` is the first.
 """
 
 from __future__ import annotations
@@ -38,6 +38,17 @@ def choose_runbook(
     ordered = tuple(r for r in protocol.runbook_priority if r in reasons)
     first = ordered[0]
     why = tuple(f"{first}: {r}" for r in reasons[first]) + tuple(
-        f"also applies, queued after {first}: {r} ({'; '.join(reasons[r])})" for r in ordered[1:]
+        f"also applies, runs after {first}: {r} ({'; '.join(reasons[r])})" for r in ordered[1:]
     )
     return Decision(choice=first, reasons=why, candidates=ordered)
+
+
+def forced(decision: Decision, runbook: str, protocol: Protocol) -> Decision:
+    """The decision when the run's ``force_runbook`` param names a runbook: that one alone, reasons kept."""
+    if runbook not in protocol.runbooks:
+        raise ValueError(f"force_runbook {runbook!r} is not a runbook; known: {', '.join(protocol.runbooks)}")
+    return Decision(
+        choice=runbook,
+        reasons=(f"{runbook}: forced by the run's force_runbook param", *decision.reasons),
+        candidates=(runbook,),
+    )

@@ -1,22 +1,26 @@
 """Runbook steps: act on the delivery service, then verify the protocol's success criterion.
 
-A step is ``fn(hook, conn, day, protocol) -> details``; ``details["ok"] = False`` marks it failed. The
-human runbook each one follows is ``include/runbooks/<name>.md``.
+A step is ``fn(hook, conn, day, protocol) -> details``; ``details["ok"] = False`` marks it failed (the task
+records that and fails). ``hook`` is a ``DeliveryServiceHook`` (the platform's delivery service, which talks to
+the WhatsApp Cloud API); ``conn`` reads what the day recorded. Each runbook's steps and verify step are named in
+protocol.yaml (``runbooks.<name>.steps`` / ``.verify``); the human runbook each follows is
+``include/runbooks/<name>.md``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
 from delivery_window import store
 from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import Protocol
+from delivery_window.whatsapp_errors import UNAVAILABLE
 
 
-def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Re-queue every advisor without a delivery on sender numbers that are not failing."""
-    advisors = [r["advisor_id"] for r in store.undelivered_advisors(conn, day, window_close(day, p))]
+def _failing_numbers(conn, day: date, p: Protocol) -> tuple[list[str], int]:
+    """Sender numbers whose last tick's error rate is over the protocol's limit, and how many numbers ticked."""
     numbers = store.execute(conn, "select_last_number_ticks", {"delivery_date": day})
     failing = [
         r["scope"].split(":", 1)[1]
@@ -24,13 +28,50 @@ def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, A
         if r["error_rate_pct"] is not None
         and float(r["error_rate_pct"]) > p.primary_metrics.error_rate_max_pct
     ]
-    if len(failing) == len(numbers):
+    return failing, len(numbers)
+
+
+def _check(conn, day: date, name: str) -> dict[str, Any]:
+    return next((c for c in store.check_results(conn, day) if c["check_name"] == name), {})
+
+
+def _step_details(conn, day: date, runbook: str, step: str) -> dict[str, Any]:
+    rows = store.execute(conn, "select_runbook_runs", {"delivery_date": day})
+    row = next((r for r in rows if r["runbook"] == runbook and r["step"] == step), None)
+    return dict(row["details"] or {}) if row else {}
+
+
+# --- delivery_failure ---------------------------------------------------------------------------------------
+def assess_failure_scope(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Scope of the failure (read-only): failing numbers and segments, error codes, advisors without delivery."""
+    failing, ticked = _failing_numbers(conn, day, p)
+    undelivered = store.undelivered_advisors(conn, day, window_close(day, p))
+    codes = Counter(r["last_error_code"] for r in undelivered if r.get("last_error_code") is not None)
+    segments = Counter(r["segment"] for r in undelivered)
+    api_wide = bool(failing) and len(failing) == ticked
+    return {
+        "undelivered_advisors": len(undelivered),
+        "failing_numbers": failing,
+        "numbers_ticked": ticked,
+        "api_wide": api_wide,
+        "segments": {str(k): v for k, v in sorted(segments.items())},
+        "error_codes": {str(k): v for k, v in codes.most_common(5)},
+        "whatsapp_unavailable_codes": sorted(c for c in codes if c in UNAVAILABLE),
+    }
+
+
+def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Re-queue every advisor without a delivery on sender numbers that are not failing."""
+    advisors = [r["advisor_id"] for r in store.undelivered_advisors(conn, day, window_close(day, p))]
+    failing, ticked = _failing_numbers(conn, day, p)
+    if failing and len(failing) == ticked:
         failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
     answer = hook.post(
         "v1/requeue",
         {"delivery_date": day.isoformat(), "advisor_ids": advisors, "exclude_phone_number_ids": failing},
     )
     return {
+        "ok": answer.get("requeued") is not None,
         "advisors": len(advisors),
         "excluded_numbers": failing,
         "job_id": answer.get("job_id"),
@@ -39,58 +80,166 @@ def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, A
 
 
 def verify_delivery_restored(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Success criterion: delivery rate restored above the runbook's floor."""
+    """Success criterion: delivery rate restored above the runbook's floor (> 98 %)."""
     status = hook.get("v1/status", delivery_date=day.isoformat())
     rate = float(status["delivery_rate_pct"])
     floor = p.runbooks["delivery_failure"].success_delivery_rate_min_pct
     return {"ok": rate > floor, "delivery_rate_pct": rate, "required_pct": floor}
 
 
+# --- whatsapp_quality_recovery ------------------------------------------------------------------------------
+def _unhealthy_numbers(conn, day: date) -> list[str]:
+    observed = (_check(conn, day, "check_sender_quality").get("observed") or {}).get("unhealthy", [])
+    return [label.split("=", 1)[0] for label in observed]
+
+
 def pause_unhealthy_numbers(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Pause every sender number the 05:45 check found unhealthy; its traffic is re-planned on the rest."""
-    checks = {c["check_name"]: c for c in store.check_results(conn, day)}
-    unhealthy = (checks.get("check_sender_quality") or {}).get("observed", {}).get("unhealthy", [])
-    paused = []
-    for label in unhealthy:
-        number = label.split("=", 1)[0]
-        hook.post(f"v1/numbers/{number}/pause", {"delivery_date": day.isoformat(), "reason": label})
-        paused.append(number)
-    return {"paused": paused}
+    """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED)."""
+    paused, answers = [], {}
+    for number in _unhealthy_numbers(conn, day):
+        answer = hook.post(
+            f"v1/numbers/{number}/pause", {"delivery_date": day.isoformat(), "reason": "quality"}
+        )
+        answers[number] = bool(answer.get("paused"))
+        if answers[number]:
+            paused.append(number)
+    return {"ok": len(paused) == len(answers), "paused": paused, "answers": answers}
+
+
+def replan_paused_traffic(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Move the paused numbers' traffic to the healthy ones: a new plan without them, and a re-queue of their
+    advisors still without a delivery."""
+    paused = _step_details(conn, day, "whatsapp_quality_recovery", "pause_unhealthy_numbers").get(
+        "paused", []
+    )
+    if not paused:
+        return {"ok": True, "replanned": False, "reason": "no number was paused"}
+    plan = hook.post("v1/plan/replan", {"delivery_date": day.isoformat(), "exclude_phone_number_ids": paused})
+    advisors = [
+        r["advisor_id"]
+        for r in store.execute(
+            conn,
+            "select_undelivered_on_numbers",
+            {"delivery_date": day, "as_of": window_close(day, p), "numbers": paused},
+        )
+    ]
+    job = None
+    if advisors:
+        job = hook.post(
+            "v1/requeue",
+            {"delivery_date": day.isoformat(), "advisor_ids": advisors, "exclude_phone_number_ids": paused},
+        )
+    excluded = sorted(n["phone_number_id"] for n in plan.get("numbers", []) if n.get("excluded"))
+    return {
+        "ok": set(paused) <= set(excluded),
+        "replanned": True,
+        "excluded_numbers": excluded,
+        "advisors_requeued": len(advisors),
+        "job_id": (job or {}).get("job_id"),
+    }
+
+
+def switch_to_fallback_templates(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Segments whose template is paused or not approved (05:30 check) switch to their fallback template."""
+    observed = _check(conn, day, "check_templates_approved").get("observed") or {}
+    segments = sorted(int(s) for s in observed.get("segments_affected") or [])
+    if not segments:
+        return {"ok": True, "switched": [], "reason": "no template problem recorded"}
+    answer = hook.post(
+        "v1/fallback/activate",
+        {"delivery_date": day.isoformat(), "segments": segments, "reason": "template not sendable"},
+    )
+    return {"ok": bool(answer.get("activated")), "switched": answer.get("segments", segments)}
 
 
 def verify_quality_plan_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Success criterion: the quality-improvement plan is active (queue ready without the paused numbers)."""
+    """Success criterion "quality_rating_improvement_plan_activated": every unhealthy number is paused and out of
+    the plan, the queue is ready without it, and fallback templates are live where a template failed."""
+    unhealthy = _unhealthy_numbers(conn, day)
     queue = hook.get("v1/queue")
-    return {"ok": bool(queue.get("ready")), "queue": queue}
+    plan = hook.get("v1/plan", delivery_date=day.isoformat()) if unhealthy else {"numbers": []}
+    excluded = {n["phone_number_id"] for n in plan.get("numbers", []) if n.get("excluded")}
+    switched = _step_details(conn, day, "whatsapp_quality_recovery", "switch_to_fallback_templates")
+    return {
+        "ok": bool(queue.get("ready"))
+        and set(unhealthy) <= excluded
+        and switched.get("ok", True) is not False,
+        "queue_ready": bool(queue.get("ready")),
+        "unhealthy": unhealthy,
+        "excluded_from_plan": sorted(excluded),
+        "fallback_segments": switched.get("switched", []),
+    }
 
 
+# --- ai_service_fallback ------------------------------------------------------------------------------------
 def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Switch today's content to the prepared fallback (AI services unavailable)."""
-    answer = hook.post("v1/fallback/activate", {"delivery_date": day.isoformat()})
-    return {"ok": bool(answer.get("active", True)), "answer": answer}
+    """Switch today's content to the prepared fallback on every segment (AI services unavailable)."""
+    answer = hook.post(
+        "v1/fallback/activate", {"delivery_date": day.isoformat(), "reason": "ai_service_outage"}
+    )
+    return {"ok": bool(answer.get("activated")), "segments": answer.get("segments", [])}
 
 
+def verify_fallback_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Success criterion "fallback_systems_activated_and_functional": every segment armed and switched over."""
+    state = hook.get("v1/fallback", delivery_date=day.isoformat())
+    armed, active = set(state.get("armed_segments", [])), set(state.get("active_segments", []))
+    expected = set(range(1, p.checks.advisor_segments + 1))
+    return {
+        "ok": expected <= active and expected <= armed,
+        "armed_segments": sorted(armed),
+        "active_segments": sorted(active),
+    }
+
+
+# --- database_emergency -------------------------------------------------------------------------------------
 def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Fail the delivery service over to the standby database, then prove a round-trip works."""
+    """Fail the delivery service over to the standby database."""
     answer = hook.post("v1/database/failover", {"delivery_date": day.isoformat()})
-    ok = store.execute(conn, "select_pool_usage")[0]
-    return {"answer": answer, "round_trip": ok}
+    return {"ok": answer.get("status") == "completed", "answer": answer}
 
 
-# Every step a runbook in protocol.yaml may name (``runbooks.<name>.steps``), by name.
+def verify_database_restored(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Success criterion "database_connectivity_and_performance_restored": our own round trip works and the
+    service's pool is back under the 05:30 check's limits (use %, nobody waiting)."""
+    ours = store.execute(conn, "select_pool_usage")[0]
+    pool = hook.get("v1/database/pool")
+    used_pct = round(100.0 * pool["in_use"] / pool["size"], 1) if pool.get("size") else 100.0
+    ok = used_pct <= p.checks.db_pool_max_used_pct and pool.get("waiting", 0) <= p.checks.db_pool_max_waiting
+    return {
+        "ok": ok,
+        "pool": pool.get("pool"),
+        "used_pct": used_pct,
+        "waiting": pool.get("waiting", 0),
+        "round_trip": ours,
+    }
+
+
+# Every step a runbook in protocol.yaml may name (``runbooks.<name>.steps`` and ``.verify``), by name.
 STEPS = {
     fn.__name__: fn
     for fn in (
+        assess_failure_scope,
         requeue_failed_deliveries,
         verify_delivery_restored,
         pause_unhealthy_numbers,
+        replan_paused_traffic,
+        switch_to_fallback_templates,
         verify_quality_plan_active,
         activate_fallback,
+        verify_fallback_active,
         fail_over_database,
+        verify_database_restored,
     )
 }
 
 
 def steps_of(runbook: str, p: Protocol) -> list[tuple[str, Any]]:
-    """The (name, function) steps of a runbook, in the order protocol.yaml lists them."""
+    """The (name, function) act steps of a runbook, in the order protocol.yaml lists them."""
     return [(name, STEPS[name]) for name in p.runbooks[runbook].steps]
+
+
+def verify_of(runbook: str, p: Protocol) -> tuple[str, Any]:
+    """The (name, function) step that checks the runbook's success criterion."""
+    name = p.runbooks[runbook].verify
+    return name, STEPS[name]

@@ -12,11 +12,19 @@ http_429     429 with ``Retry-After: <retry_after>`` and the service's rate-limi
 timeout      stall ``seconds`` (default 30, longer than any client timeout), then drop the connection
 slow         stall ``seconds``, then answer normally (for response-time checks)
 malformed    200 with a truncated JSON body
+token_expired the service's "credentials expired / invalid" answer: Graph 401 code 190 (subcode 463), OpenAI 401
+             ``invalid_api_key``, Datadog 403, Slack 403 ``invalid_token``, PagerDuty 401 code 2006, ...
 ============ ==============================================================================================
+
+Bad *states* (a YELLOW/RED number, a FLAGGED number, a PAUSED/REJECTED template, health_status BLOCKED, a slow
+compliance engine, an exhausted connection pool, an on-call gap...) are scenarios, not faults: see
+``scenario_sets/pre_delivery.py``.
 
 Options: ``seconds`` (timeout/slow), ``retry_after`` (http_429), ``times`` (fail only the next N calls, then
 recover - for retry tests). Services are the first path segment: whatsapp, cloudinary, openai, compliance,
-datadog, grafana, pagerduty, slack, delivery. New kinds are one entry in ``FAULT_KINDS``.
+datadog, grafana, pagerduty, slack, delivery; ``pagerduty_api`` is PagerDuty's REST API (served under
+``/pagerduty_api`` and, for a stand-in sharing the Events base URL, under ``/pagerduty`` outside ``/v2/``).
+New kinds are one entry in ``FAULT_KINDS``.
 """
 
 from __future__ import annotations
@@ -28,7 +36,9 @@ from typing import Any
 from delivery_window.connections import SANDBOX_PREFIX
 from delivery_window.sandbox.wire import DROP, Response
 
-SERVICES: tuple[str, ...] = tuple(p.strip("/") for p in SANDBOX_PREFIX.values()) + ("slack",)
+SERVICES: tuple[str, ...] = tuple(
+    dict.fromkeys([*(p.strip("/") for p in SANDBOX_PREFIX.values()), "slack", "pagerduty_api"])
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,8 @@ def _error_body(service: str, status: int) -> Response:
         return Response(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
     if service == "pagerduty":
         return Response(status, {"status": reason, "message": reason})
+    if service == "pagerduty_api":
+        return Response(status, {"error": {"message": reason, "code": 2000 if status >= 500 else 2020}})
     if service == "datadog":
         return Response(status, {"errors": [reason]})
     if service == "grafana":
@@ -126,6 +138,36 @@ def _http_429(fault: Fault, service: str, stall: Callable[[float], None]) -> Res
     return resp
 
 
+def _token_expired(fault: Fault, service: str, stall: Callable[[float], None]) -> Response:
+    """The answer of a service to an expired or revoked credential, in its own shape."""
+    if service == "whatsapp":
+        err = {
+            "message": "Error validating access token: Session has expired on Thursday, 01-Oct-26 00:00:00 PDT.",
+            "type": "OAuthException",
+            "code": 190,
+            "error_subcode": 463,
+            "fbtrace_id": "AsandboxTokenExpired",
+        }
+        return Response(401, {"error": err})
+    if service == "openai":
+        message = (
+            "Incorrect API key provided: sk-sandb*********. You can find your API key at platform.openai.com."
+        )
+        body = {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}
+        return Response(401, {"error": body})
+    if service == "slack":
+        return Response(403, "invalid_token")
+    if service == "datadog":
+        return Response(403, {"errors": ["Forbidden"]})
+    if service == "grafana":
+        return Response(401, {"message": "invalid API key"})
+    if service == "cloudinary":
+        return Response(401, {"error": {"message": "Invalid api_key sandbox"}})
+    if service in ("pagerduty", "pagerduty_api"):
+        return Response(401, {"error": {"message": "Unauthorized", "code": 2006}})
+    return Response(401, {"error": "unauthorized", "message": "sandbox fault: the credentials have expired"})
+
+
 def _timeout(fault: Fault, service: str, stall: Callable[[float], None]) -> object:
     stall(fault.seconds)
     return DROP
@@ -142,6 +184,7 @@ FAULT_KINDS: dict[str, FaultHandler] = {
     "http_429": _http_429,
     "timeout": _timeout,
     "slow": _slow,
+    "token_expired": _token_expired,
     # Looks like success until the client parses it.
     "malformed": lambda fault, service, stall: Response(
         200, b'{"status": "ok", "data": [', {}, "application/json"

@@ -20,9 +20,13 @@ from urllib.parse import urlencode
 
 from delivery_window.connections import SANDBOX_WABA_ID, SLACK_SANDBOX_PATH
 from delivery_window.sandbox.scenarios import (
+    ADVISORS_PER_SEGMENT,
     DEFAULT_SEED,
     ERROR_TITLES,
+    IST,
     SEGMENTS,
+    SEND_SPAN_MS,
+    WINDOW_START,
     cached_summary,
     make_wamid,
     scenario_info,
@@ -51,6 +55,7 @@ class ServiceState:
     paused_numbers: list[str] = field(default_factory=list)
     fallback_activations: list[dict[str, Any]] = field(default_factory=list)
     failovers: list[dict[str, Any]] = field(default_factory=list)
+    replans: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.info = scenario_info(self.scenario)
@@ -70,6 +75,7 @@ class ServiceState:
             self.paused_numbers.clear()
             self.fallback_activations.clear()
             self.failovers.clear()
+            self.replans.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able copy of the remembered actions, for tests and the control endpoint."""
@@ -83,6 +89,7 @@ class ServiceState:
                         "paused_numbers": self.paused_numbers,
                         "fallback_activations": self.fallback_activations,
                         "failovers": self.failovers,
+                        "replans": self.replans,
                     }
                 )
             )
@@ -645,6 +652,10 @@ def datadog_monitors(req: Request, st: ServiceState) -> Response:
     if err := _dd_app_auth(req):
         return err
     monitors = [_monitor(*m) for m in _MONITORS]
+    muted = set((st.info.get("datadog") or {}).get("muted", []))
+    for m in monitors:
+        if m["name"].removeprefix("[delivery-window] ") in muted:
+            m["options"]["silenced"] = {"*": None}  # muted with no end, as the Datadog UI does it
     for param in ("monitor_tags", "tags"):
         wanted = [t.strip() for t in str(req.query.get(param, "")).split(",") if t.strip()]
         monitors = [m for m in monitors if all(t in m["tags"] for t in wanted)]
@@ -980,11 +991,335 @@ def delivery_status(req: Request, st: ServiceState) -> Response:
 
 
 # ============================================================================================================
+# Pre-delivery reads (05:30/05:45 checks): delivery-service plan/pool/retry/fallback, Cloudinary assets,
+# PagerDuty REST. A scenario changes what they report through optional keys of its info (see
+# scenario_sets/pre_delivery.py): db_pool, plan, retry_policy, fallback, cloudinary, pagerduty.
+# ============================================================================================================
+HEALTHY_POOL = {"pool": "delivery-db-primary", "size": 100, "in_use": 12, "idle": 88, "waiting": 0}
+RETRY_POLICY = {
+    "max_attempts": 2,
+    "backoff_seconds": {"min": 20, "max": 40},
+    "jitter": True,
+    # Meta's transient and throughput codes are retried; recipient, policy, template and account errors never.
+    "retry_on": [1, 2, 4, 80007, 130429, 131000, 131016, 131056],
+    "never_retry": [
+        190,
+        368,
+        131026,
+        131031,
+        131042,
+        131047,
+        131048,
+        131049,
+        131050,
+        132000,
+        132001,
+        132015,
+        132016,
+    ],
+}
+
+
+def delivery_database_pool(req: Request, st: ServiceState) -> Response:
+    """GET /v1/database/pool -> the service's connection pool; healthy again on the replica after a failover."""
+    with st.lock:
+        failed_over = list(st.failovers)
+    if failed_over:
+        pool = HEALTHY_POOL | {"pool": failed_over[-1]["primary"], "in_use": 6, "idle": 94}
+    else:
+        pool = HEALTHY_POOL | dict(st.info.get("db_pool") or {})
+    return Response(200, pool | {"checked_at": _now()})
+
+
+def _excluded_numbers(st: ServiceState, day: str) -> list[str]:
+    with st.lock:
+        replanned = [
+            n for r in st.replans if r["delivery_date"] == day for n in r["exclude_phone_number_ids"]
+        ]
+        return sorted(set(st.paused_numbers) | set(replanned))
+
+
+def _plan(st: ServiceState, day: date) -> dict[str, Any]:
+    """The traffic plan: advisors spread round-robin over the usable numbers, segments one after another."""
+    over = dict(st.info.get("plan") or {})
+    numbers = [n["id"] for n in st.info["phone_numbers"]]
+    excluded = _excluded_numbers(st, day.isoformat())
+    usable = [n for n in numbers if n not in excluded]
+    total = len(SEGMENTS) * ADVISORS_PER_SEGMENT - int(over.get("unplanned_advisors", 0))
+    share = {n: total // len(usable) + (1 if i < total % len(usable) else 0) for i, n in enumerate(usable)}
+    start = datetime.combine(day, WINDOW_START, IST)
+    span_ms = SEND_SPAN_MS // len(SEGMENTS)
+    jitter_ms = int(over.get("jitter_ms", SEND_SPAN_MS // (len(SEGMENTS) * ADVISORS_PER_SEGMENT)))
+    segments = [
+        {
+            "segment": s,
+            "advisors": ADVISORS_PER_SEGMENT,
+            "window_start": (start + timedelta(milliseconds=i * span_ms)).isoformat(),
+            "window_end": (start + timedelta(milliseconds=(i + 1) * span_ms)).isoformat(),
+            "jitter_ms": jitter_ms,
+        }
+        for i, s in enumerate(SEGMENTS)
+        if s not in over.get("missing_segments", [])
+    ]
+    return {
+        "delivery_date": day.isoformat(),
+        "computed_at": None if over.get("not_computed") else f"{day.isoformat()}T05:20:00+05:30",
+        "advisors_planned": sum(share.values()),
+        "segments": segments,
+        "numbers": [
+            {"phone_number_id": n, "advisors": share.get(n, 0), "excluded": n in excluded} for n in numbers
+        ],
+    }
+
+
+def delivery_plan(req: Request, st: ServiceState) -> Response:
+    """GET /v1/plan?delivery_date= -> segments with jitter windows, advisors per sender number."""
+    d = _date_arg(req.query.get("delivery_date"))
+    if d is None:
+        return _bad("delivery_date (YYYY-MM-DD) is required")
+    if not any(n["id"] not in _excluded_numbers(st, d.isoformat()) for n in st.info["phone_numbers"]):
+        return Response(409, {"error": "no_usable_number", "message": "every sender number is excluded"})
+    return Response(200, _plan(st, d))
+
+
+def delivery_replan(req: Request, st: ServiceState) -> Response:
+    """POST /v1/plan/replan ``{"delivery_date","exclude_phone_number_ids"}`` -> the new plan."""
+    body, err = _json_body(req)
+    if err:
+        return err
+    d = _date_arg((body or {}).get("delivery_date")) if isinstance(body, dict) else None
+    exclude = body.get("exclude_phone_number_ids") if isinstance(body, dict) else None
+    if d is None or not isinstance(exclude, list) or not all(isinstance(i, str) for i in exclude):
+        return _bad("delivery_date and exclude_phone_number_ids (list of strings) are required")
+    known = {n["id"] for n in st.info["phone_numbers"]}
+    if unknown := sorted(set(exclude) - known):
+        return Response(
+            404, {"error": "not_found", "message": f"unknown phone_number_id {', '.join(unknown)}"}
+        )
+    if not known - set(exclude) - set(_excluded_numbers(st, d.isoformat())):
+        return Response(409, {"error": "no_usable_number", "message": "cannot exclude every sender number"})
+    with st.lock:
+        st.replans.append({"delivery_date": d.isoformat(), "exclude_phone_number_ids": exclude})
+    return Response(200, _plan(st, d))
+
+
+def delivery_retry_policy(req: Request, st: ServiceState) -> Response:
+    """GET /v1/retry-policy -> attempts, backoff and the error codes the sender retries or never retries."""
+    return Response(200, RETRY_POLICY | dict(st.info.get("retry_policy") or {}))
+
+
+def delivery_fallback_status(req: Request, st: ServiceState) -> Response:
+    """GET /v1/fallback?delivery_date= -> segments armed with fallback content and segments switched to it."""
+    d = _date_arg(req.query.get("delivery_date"))
+    if d is None:
+        return _bad("delivery_date (YYYY-MM-DD) is required")
+    over = dict(st.info.get("fallback") or {})
+    armed = [s for s in SEGMENTS if s not in over.get("unarmed_segments", [])]
+    with st.lock:
+        active = sorted(
+            {s for a in st.fallback_activations if a["delivery_date"] == d.isoformat() for s in a["segments"]}
+        )
+    return Response(200, {"delivery_date": d.isoformat(), "armed_segments": armed, "active_segments": active})
+
+
+_ASSET_KINDS = ("brief", "chart", "quote")
+
+
+def cloudinary_resources(req: Request, st: ServiceState) -> Response:
+    """GET /v1_1/{cloud}/resources/image/upload?prefix= -> the day's rendered images (Admin API shape)."""
+    if req.params["cloud"] != CLOUD_NAME:
+        return Response(401, {"error": {"message": f"Invalid cloud_name {req.params['cloud']}"}})
+    st.next("cloudinary_pings")  # Admin API calls share the hourly quota
+    prefix = str(req.query.get("prefix", ""))
+    m = re.fullmatch(r"daily/(\d{4}-\d{2}-\d{2})/?", prefix)
+    missing = set((st.info.get("cloudinary") or {}).get("missing_assets", []))
+    resources = []
+    if m:
+        for s in SEGMENTS:
+            for kind in _ASSET_KINDS:
+                name = f"s{s}-{kind}"
+                if name in missing:
+                    continue
+                public_id = f"daily/{m.group(1)}/{name}"
+                url = f"res.cloudinary.com/{CLOUD_NAME}/image/upload/v1/{public_id}.png"
+                resources.append(
+                    {
+                        "asset_id": hashlib.md5(public_id.encode()).hexdigest(),
+                        "public_id": public_id,
+                        "format": "png",
+                        "version": 1,
+                        "resource_type": "image",
+                        "type": "upload",
+                        "created_at": f"{m.group(1)}T23:40:00Z",
+                        "bytes": 48_213,
+                        "width": 1080,
+                        "height": 1080,
+                        "url": f"http://{url}",
+                        "secure_url": f"https://{url}",
+                    }
+                )
+    return Response(200, {"resources": resources})
+
+
+# --- PagerDuty REST API v2 (api.pagerduty.com): escalation policy, service, on-call, contact methods ----------
+PD_POLICY_ID, PD_SERVICE_ID = "PDWE001", "PSVC001"
+# (id, name, escalation level, phone of the phone contact method); EM and CTO phones are the protocol's.
+PD_ONCALL = (
+    ("PU1PRIM", "Asha Rao", 1, "9810000001"),
+    ("PU2SECD", "Vikram Shah", 2, "9810000002"),
+    ("PU3ENGM", "Neha Iyer", 3, "9876543211"),
+    ("PU4CTO0", "Rahul Mehta", 4, "9876543210"),
+)
+PD_RULE_DELAYS = (15, 15, 30, 30)  # minutes before the next rule: levels engage at 0, 15, 30 and 60 minutes
+
+
+def _pd_error(status: int, code: int, message: str) -> Response:
+    return Response(status, {"error": {"message": message, "code": code}})
+
+
+def _pd_auth(req: Request) -> Response | None:
+    auth = req.headers.get("authorization", "")
+    if not auth.startswith("Token token=") or not auth.removeprefix("Token token=").strip():
+        return _pd_error(401, 2006, "Unauthorized")
+    return None
+
+
+def _pd_user_ref(uid: str, name: str) -> dict[str, Any]:
+    return {
+        "id": uid,
+        "type": "user_reference",
+        "summary": name,
+        "self": f"https://api.pagerduty.com/users/{uid}",
+    }
+
+
+def _pd_policy(st: ServiceState) -> dict[str, Any]:
+    over = dict(st.info.get("pagerduty") or {})
+    delays = over.get("rule_delays", PD_RULE_DELAYS)
+    rules = []
+    for (uid, name, level, _), delay in zip(PD_ONCALL, delays, strict=False):
+        target = (
+            {"id": f"PSCH{level:03d}", "type": "schedule_reference", "summary": f"delivery-window L{level}"}
+            if level <= 2
+            else _pd_user_ref(uid, name)
+        )
+        rules.append({"id": f"PER{level:04d}", "escalation_delay_in_minutes": delay, "targets": [target]})
+    return {
+        "id": PD_POLICY_ID,
+        "type": "escalation_policy",
+        "name": over.get("policy_name", "delivery_window_escalation"),
+        "num_loops": 0,
+        "escalation_rules": rules,
+        "services": [{"id": PD_SERVICE_ID, "type": "service_reference", "summary": "project-one-delivery"}],
+    }
+
+
+def _pd_page(req: Request, key: str, items: list[dict[str, Any]]) -> Response:
+    return Response(200, {key: items, "limit": 100, "offset": 0, "more": False, "total": None})
+
+
+def pagerduty_escalation_policies(req: Request, st: ServiceState) -> Response:
+    """GET /escalation_policies?query= -> policies whose name contains the query."""
+    if err := _pd_auth(req):
+        return err
+    policy = _pd_policy(st)
+    q = str(req.query.get("query", "")).lower()
+    return _pd_page(req, "escalation_policies", [policy] if q in policy["name"].lower() else [])
+
+
+def pagerduty_services(req: Request, st: ServiceState) -> Response:
+    """GET /services?query= -> the delivery service and its escalation policy."""
+    if err := _pd_auth(req):
+        return err
+    over = dict(st.info.get("pagerduty") or {})
+    service = {
+        "id": PD_SERVICE_ID,
+        "type": "service",
+        "name": "project-one-delivery",
+        "status": over.get("service_status", "active"),
+        "escalation_policy": {"id": PD_POLICY_ID, "type": "escalation_policy_reference"},
+    }
+    q = str(req.query.get("query", "")).lower()
+    return _pd_page(req, "services", [service] if q in service["name"] else [])
+
+
+def pagerduty_oncalls(req: Request, st: ServiceState) -> Response:
+    """GET /oncalls?escalation_policy_ids[]=&since=&until= -> one entry per level covering the range."""
+    if err := _pd_auth(req):
+        return err
+    try:
+        since = datetime.fromisoformat(str(req.query["since"]))
+        until = datetime.fromisoformat(str(req.query["until"]))
+    except (KeyError, ValueError):
+        return _pd_error(400, 2001, "Invalid Input Provided (since and until must be ISO 8601 times)")
+    ids = req.query.get("escalation_policy_ids[]", [])
+    if PD_POLICY_ID not in ([ids] if isinstance(ids, str) else ids):
+        return _pd_page(req, "oncalls", [])
+    over = dict(st.info.get("pagerduty") or {})
+    missing = set(over.get("missing_levels", []))
+    late = int(over.get("late_minutes", 0))  # a shift that starts this many minutes after `since`
+    oncalls = []
+    for uid, name, level, _ in PD_ONCALL:
+        if level in missing:
+            continue
+        scheduled = level <= 2  # levels 3-4 are users on the policy: always on call (start/end null)
+        oncalls.append(
+            {
+                "escalation_policy": {"id": PD_POLICY_ID, "type": "escalation_policy_reference"},
+                "escalation_level": level,
+                "schedule": {"id": f"PSCH{level:03d}", "type": "schedule_reference"} if scheduled else None,
+                "user": _pd_user_ref(uid, name),
+                "start": (
+                    since - timedelta(hours=12) + timedelta(minutes=late if level == 1 else 0)
+                ).isoformat()
+                if scheduled
+                else None,
+                "end": (until + timedelta(hours=12)).isoformat() if scheduled else None,
+            }
+        )
+    return _pd_page(req, "oncalls", oncalls)
+
+
+def pagerduty_contact_methods(req: Request, st: ServiceState) -> Response:
+    """GET /users/{id}/contact_methods -> phone, SMS and email contact methods."""
+    if err := _pd_auth(req):
+        return err
+    phones = dict((st.info.get("pagerduty") or {}).get("phones", {}))
+    for uid, name, _, phone in PD_ONCALL:
+        if uid == req.params["id"]:
+            number = phones.get(uid, phone)
+            email = name.lower().replace(" ", ".") + "@projectone.ai"
+            methods = [{"id": f"PC{uid}E", "type": "email_contact_method", "label": "Work", "address": email}]
+            if number:
+                methods += [
+                    {
+                        "id": f"PC{uid}P",
+                        "type": "phone_contact_method",
+                        "label": "Mobile",
+                        "address": number,
+                        "country_code": 91,
+                    },
+                    {
+                        "id": f"PC{uid}S",
+                        "type": "sms_contact_method",
+                        "label": "Mobile",
+                        "address": number,
+                        "country_code": 91,
+                    },
+                ]
+            return Response(200, {"contact_methods": methods})
+    return _pd_error(404, 2100, "Not Found")
+
+
+# ============================================================================================================
 # Route table: service -> [(method, path regex after the service prefix, handler)]
 # ============================================================================================================
 ROUTES: dict[str, list[tuple[str, str, Handler]]] = {
     "whatsapp": [("GET", r"/.*", whatsapp), ("POST", r"/.*", whatsapp), ("DELETE", r"/.*", whatsapp)],
-    "cloudinary": [("GET", r"/v1_1/(?P<cloud>[^/]+)/ping", cloudinary_ping)],
+    "cloudinary": [
+        ("GET", r"/v1_1/(?P<cloud>[^/]+)/ping", cloudinary_ping),
+        ("GET", r"/v1_1/(?P<cloud>[^/]+)/resources/image/upload", cloudinary_resources),
+    ],
     "openai": [("GET", r"/v1/models", openai_models), ("GET", r"/v1/models/(?P<model>[^/]+)", openai_model)],
     "compliance": [("GET", r"/health", compliance_health), ("POST", r"/v1/check", compliance_check)],
     "datadog": [
@@ -998,6 +1333,12 @@ ROUTES: dict[str, list[tuple[str, str, Handler]]] = {
         ("GET", r"/api/dashboards/uid/(?P<uid>[^/]+)", grafana_dashboard),
     ],
     "pagerduty": [("POST", r"/v2/enqueue", pagerduty_enqueue)],
+    "pagerduty_api": [
+        ("GET", r"/escalation_policies", pagerduty_escalation_policies),
+        ("GET", r"/services", pagerduty_services),
+        ("GET", r"/oncalls", pagerduty_oncalls),
+        ("GET", r"/users/(?P<id>[^/]+)/contact_methods", pagerduty_contact_methods),
+    ],
     "slack": [("POST", r"/services/.+", slack_webhook)],
     "delivery": [
         ("GET", r"/v1/queue", delivery_queue),
@@ -1007,6 +1348,11 @@ ROUTES: dict[str, list[tuple[str, str, Handler]]] = {
         ("POST", r"/v1/fallback/activate", delivery_fallback),
         ("POST", r"/v1/database/failover", delivery_failover),
         ("GET", r"/v1/status", delivery_status),
+        ("GET", r"/v1/database/pool", delivery_database_pool),
+        ("GET", r"/v1/plan", delivery_plan),
+        ("POST", r"/v1/plan/replan", delivery_replan),
+        ("GET", r"/v1/retry-policy", delivery_retry_policy),
+        ("GET", r"/v1/fallback", delivery_fallback_status),
     ],
 }
 _COMPILED = {svc: [(m, re.compile(p), h) for m, p, h in routes] for svc, routes in ROUTES.items()}
@@ -1037,3 +1383,10 @@ def dispatch(req: Request, st: ServiceState) -> Response:
             405, {"error": "method_not_allowed", "message": f"{req.method} not allowed on {req.path}"}
         )
     return not_found(req)
+
+
+# The delivery service's status-page and advisor-notification endpoints live beside the escalation scenarios;
+# every sandbox serves them (the demo's escalations must not 404).
+from delivery_window.sandbox.scenario_sets.escalation import install_routes  # noqa: E402
+
+install_routes()

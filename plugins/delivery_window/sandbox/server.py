@@ -253,6 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
         if service not in SERVICES and service != "_sandbox":
             service = "unknown"
         prefix = "" if service == "unknown" else "/" + service
+        if service == "pagerduty" and not parts.path.startswith("/pagerduty/v2/"):
+            # A PagerDuty stand-in serves the REST API (api.pagerduty.com) on the Events base URL too.
+            service = "pagerduty_api"
         query = {
             k: v[0] if len(v) == 1 else v for k, v in parse_qs(parts.query, keep_blank_values=True).items()
         }

@@ -1,0 +1,514 @@
+"""The escalation engine's I/O shell: record what happened, plan the ledger, send what is due.
+
+Every entry point records its observation first (an incident row or timeline entry), then calls
+:func:`reconcile`, which re-derives the day's incidents from *all* recorded observations (derive.py), plans their
+ledger rows (plan.py), writes the rows that are new, cancels the steps of resolved incidents that were not due
+yet, and puts the due ones in the notification outbox. :func:`follow_up` adds a flush (the send) and mirrors
+the outbox onto the ledger. Because planning is a pure function of the records and every key is deterministic,
+calling any of these again — a retry, a rerun, a replay — sends nothing new.
+
+Callers (include/runbooks/README.md, "Who calls the engine"):
+
+* the monitor, on a first firing: ``on_alert_fired(conn, day, firing, protocol)``;
+* the 06:05 SLA checkpoint: ``on_sla_measured(conn, day, sla_pct, measured_as_of, protocol, dry_run=...)``;
+* checks or people, for a SEBI violation / suspended account: ``on_business_event(...)``;
+* every task's failure callback: ``on_task_failed(...)``;
+* the runbooks: ``on_runbook_activated``, ``record_approval``, ``resolve``;
+* the follow-up (DAG task and the ``delivery_window_escalations`` DAG): ``follow_up(conn, day, as_of, protocol)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from delivery_window import notify, store
+from delivery_window.escalation import clock
+from delivery_window.escalation.derive import SeenCheck, derive_incidents
+from delivery_window.escalation.model import (
+    BUSINESS,
+    LEVEL_SEVERITY,
+    TASK_FAILURE,
+    TECHNICAL,
+    AlertRef,
+    IncidentFacts,
+    LedgerRow,
+    worst,
+)
+from delivery_window.escalation.plan import alert_rows, plan_incident
+from delivery_window.masking import mask_phones, masked_logger
+from delivery_window.protocol import Protocol
+from delivery_window.window import at as protocol_time
+
+log = masked_logger(__name__)
+
+# A check's phase -> the protocol time it stands for in a replay (clock.observed_at).
+_PHASE_TIMES = (
+    ("pre_delivery.final_check", "final_check"),
+    ("pre_delivery", "window_open"),
+    ("", "delivery_end"),
+)
+
+
+@dataclass
+class FollowUpResult:
+    """What one reconcile / follow-up did."""
+
+    incidents: list[str] = field(default_factory=list)
+    planned: int = 0
+    inserted: int = 0
+    cancelled: list[str] = field(default_factory=list)
+    enqueued: list[str] = field(default_factory=list)
+    sent: int = 0
+    dry_run: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able summary (task return value)."""
+        return {
+            "incidents": self.incidents,
+            "planned": self.planned,
+            "inserted": self.inserted,
+            "cancelled": len(self.cancelled),
+            "enqueued": len(self.enqueued),
+            "sent": self.sent,
+            "dry_run": self.dry_run,
+            "still_pending": len(self.failed),
+            "closed": self.closed,
+        }
+
+
+def _phase_instant(day: date, phase: str | None) -> datetime:
+    for prefix, name in _PHASE_TIMES:
+        if (phase or "").startswith(prefix):
+            return protocol_time(day, name)
+    return protocol_time(day, "delivery_end")
+
+
+def task_instant(day: date, task_id: str) -> datetime:
+    """The protocol time a task stands for in a replay (its group's phase)."""
+    if task_id.startswith("pre_delivery"):
+        return protocol_time(day, "final_check" if ".final_check." in task_id else "window_open")
+    if task_id.startswith("post_delivery"):
+        return protocol_time(day, "final_report")
+    from delivery_window.monitor.metrics import window_close
+    from delivery_window.protocol import get_protocol
+
+    return window_close(day, get_protocol())
+
+
+def load_facts(conn, day: date, protocol: Protocol) -> list[IncidentFacts]:
+    """The day's incidents, derived from what is recorded (alerts, checks, SLA row, incident rows)."""
+    tz = protocol.timezone
+    checks = [
+        SeenCheck(
+            c["check_name"],
+            c["status"],
+            c.get("observed") or {},
+            clock.observed_at(c.get("checked_at"), day, _phase_instant(day, c.get("phase")), tz),
+        )
+        for c in store.check_results(conn, day)
+    ]
+    run = store.window_run(conn, day)
+    sla_at = run.get("measured_as_of") if run else None
+    return derive_incidents(
+        day, store.alerts(conn, day), checks, run, sla_at, store.escalation_incidents(conn, day), protocol
+    )
+
+
+def _record_facts(conn, f: IncidentFacts, protocol: Protocol) -> None:
+    """Make sure the incident row exists and its timeline names what opened it (idempotent)."""
+    store.upsert_incident_facts(
+        conn, f.incident_id, f.delivery_date, f.kind, f.severity, f.runbook, f.opened_at
+    )
+    for a in f.alerts:
+        store.add_incident_event(
+            conn, f.incident_id, f"alert:{a.rule}:{a.scope}", a.first_fired_at, level=a.level
+        )
+    for m in f.business:
+        store.add_incident_event(conn, f.incident_id, f"business:{m.row}", m.seen_at, observed=m.observed)
+    if f.compliance_at is not None:
+        minutes = protocol.external_communication.regulatory_notifications.compliance_incidents
+        deadline = f.compliance_at + timedelta(minutes=minutes.sebi_notification_within_minutes)
+        store.add_incident_event(
+            conn,
+            f.incident_id,
+            "regulatory_deadline",
+            f.compliance_at,
+            due_at=deadline.isoformat(),
+            what="sebi",
+        )
+
+
+def _orphan_alert_rows(conn, day: date, protocol: Protocol) -> list[LedgerRow]:
+    """Notifications of alerts that belong to no incident (rules without a runbook, e.g. latency_vs_baseline)."""
+    rows = []
+    for a in store.alerts(conn, day):
+        rule = protocol.alert_rules.get(a["rule"])
+        if rule is None or rule.runbook is not None:
+            continue
+        ref = AlertRef(
+            a["rule"],
+            a["scope"],
+            rule.level,
+            a["first_fired_at"],
+            str((a.get("details") or {}).get("summary", "")),
+        )
+        rows += alert_rows(day.isoformat(), None, ref, protocol)
+    return rows
+
+
+ENGINEERING = (TECHNICAL, TASK_FAILURE)
+
+
+def reconcile(
+    conn,
+    day: date,
+    as_of: datetime,
+    protocol: Protocol,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+) -> FollowUpResult:
+    """Derive, plan, write new ledger rows, cancel what resolution made unnecessary, enqueue what is due.
+
+    ``kinds`` limits planning to some incident kinds: the window's own paths (a first alert, the remediation
+    follow-up) plan the engineering incidents only, so a rerun of the window does not act on the SLA row a
+    previous run's checkpoint wrote later in the day (business incidents have their own entry points and the
+    follow-up DAG). Facts are always derived from everything recorded.
+    """
+    result = FollowUpResult()
+    facts = [f for f in load_facts(conn, day, protocol) if kinds is None or f.kind in kinds]
+    rows: list[LedgerRow] = _orphan_alert_rows(conn, day, protocol)
+    for f in facts:
+        _record_facts(conn, f, protocol)
+        rows += plan_incident(f, protocol, as_of)
+    result.incidents = [f.incident_id for f in facts]
+    result.planned = len(rows)
+    known = store.escalation_keys(conn, day)
+    result.inserted = store.insert_escalations(
+        conn, [r for r in rows if r.dedup_key not in known], now or clock.utcnow()
+    )
+    result.cancelled = store.cancel_resolved_escalations(conn, day)
+    for row in store.due_escalations(conn, day, as_of):
+        if notify.enqueue(
+            conn,
+            day,
+            dedup_key=row["dedup_key"],
+            channel=row["conn_id"],
+            kind=row["kind"],
+            payload=row["payload"],
+            at=row["due_at"],
+        ):
+            result.enqueued.append(row["dedup_key"])
+    store.sync_escalations_from_outbox(conn, day)
+    return result
+
+
+def follow_up(
+    conn,
+    day: date,
+    as_of: datetime,
+    protocol: Protocol,
+    *,
+    dry_run: bool = False,
+    sender: Callable[[str, str, dict[str, Any]], None] | None = None,
+    kinds: tuple[str, ...] | None = None,
+) -> FollowUpResult:
+    """Reconcile, then send everything due (and retry every failed send) and mirror the outbox onto the ledger."""
+    result = reconcile(conn, day, as_of, protocol, kinds=kinds)
+    conn.commit()
+    flushed = notify.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
+    store.sync_escalations_from_outbox(conn, day)
+    if kinds is None or BUSINESS in kinds:
+        result.closed = close_completed_business_incidents(conn, day, as_of, protocol)
+    conn.commit()
+    if result.closed:  # their closing messages (PagerDuty resolve) go out now, not at the next run
+        again = reconcile(conn, day, as_of, protocol, kinds=kinds)
+        conn.commit()
+        more = notify.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
+        store.sync_escalations_from_outbox(conn, day)
+        conn.commit()
+        result.inserted += again.inserted
+        result.enqueued += again.enqueued
+        flushed.sent, flushed.dry_run, flushed.failed = (
+            flushed.sent + more.sent,
+            flushed.dry_run + more.dry_run,
+            more.failed,
+        )
+    result.sent, result.dry_run, result.failed = flushed.sent, flushed.dry_run, flushed.failed
+    log.info(
+        "escalation follow-up %s as of %s: %d incidents, %d new steps, %d cancelled, %d sent, %d still pending",
+        day,
+        as_of.isoformat(),
+        len(result.incidents),
+        result.inserted,
+        len(result.cancelled),
+        result.sent,
+        len(result.failed),
+    )
+    return result
+
+
+def close_completed_business_incidents(conn, day: date, as_of: datetime, protocol: Protocol) -> list[str]:
+    """A business incident whose every step went out (none pending) is complete: resolve it, so it leaves the
+    handoff's pending issues. A compliance incident stays open until its SEBI filing is recorded."""
+    steps: dict[str, set[str]] = {}
+    for row in store.escalations(conn, day):
+        steps.setdefault(row["incident_id"], set()).add(row["status"])
+    closed = []
+    for f in load_facts(conn, day, protocol):
+        if f.kind != BUSINESS or f.resolved_at is not None or not steps.get(f.incident_id):
+            continue
+        if "pending" in steps[f.incident_id] or (f.compliance_at and f.regulatory_closed_at is None):
+            continue
+        if resolve(conn, f.incident_id, as_of, "escalation complete: every business-matrix step went out"):
+            closed.append(f.incident_id)
+    return closed
+
+
+def _send(
+    conn,
+    day: date,
+    as_of: datetime,
+    protocol: Protocol,
+    send: bool,
+    dry_run: bool,
+    kinds: tuple[str, ...] | None = None,
+) -> FollowUpResult:
+    if send:
+        return follow_up(conn, day, as_of, protocol, dry_run=dry_run, kinds=kinds)
+    result = reconcile(conn, day, as_of, protocol, kinds=kinds)
+    conn.commit()
+    return result
+
+
+# --- entry points ----------------------------------------------------------------------------------------
+def on_alert_fired(conn, day: date, firing, protocol: Protocol, at: datetime | None = None) -> list[str]:
+    """A first firing (already in ``delivery_ops.alerts``): open/join its incident, write its ledger rows (the
+    page and the post of the alert = level 1, plus anything else now due), enqueue what is due at ``at``
+    (default: the firing's tick). The caller commits and flushes (the monitor flushes after every tick).
+    Returns the outbox keys enqueued. With several first firings in one tick, prefer ``on_alerts_fired``.
+    """
+    return on_alerts_fired(conn, day, [firing], protocol, at or firing.at)
+
+
+def on_alerts_fired(conn, day: date, firings, protocol: Protocol, at: datetime) -> list[str]:
+    """The first firings of one tick, at once: one reconcile for all of them (see ``on_alert_fired``)."""
+    for firing in firings:
+        rule = protocol.alert_rules.get(firing.rule)
+        if rule is None or rule.runbook is None:
+            continue
+        incident_id = f"{day.isoformat()}:{rule.runbook}"
+        store.upsert_incident_facts(
+            conn,
+            incident_id,
+            day,
+            TECHNICAL,
+            LEVEL_SEVERITY.get(rule.level, "minor"),
+            rule.runbook,
+            firing.at,
+        )
+        store.add_incident_event(
+            conn, incident_id, f"alert:{firing.rule}:{firing.scope}", firing.at, level=rule.level
+        )
+    return reconcile(conn, day, at, protocol, kinds=ENGINEERING).enqueued if firings else []
+
+
+def on_sla_measured(
+    conn,
+    day: date,
+    sla_pct: float,
+    at: datetime,
+    protocol: Protocol,
+    *,
+    dry_run: bool = False,
+    send: bool = True,
+) -> FollowUpResult:
+    """The 06:05 checkpoint measured the SLA (its ``window_runs`` row is written): apply the business matrix
+    rows (< 95 %, < 90 %) and send the immediate steps now; the later ones wait for the follow-up.
+    """
+    log.info("SLA %.3f%% measured as of %s: business matrix", sla_pct, at.isoformat())
+    return _send(conn, day, at, protocol, send, dry_run)
+
+
+def on_business_observation(
+    conn, day: date, at: datetime, protocol: Protocol, *, dry_run: bool = False, send: bool = True
+) -> FollowUpResult:
+    """A check recorded something the business matrix reads (a sender number's quality rating, at 05:45 or
+    06:05): apply it now instead of at the follow-up DAG's next run."""
+    return _send(conn, day, at, protocol, send, dry_run)
+
+
+def on_business_event(
+    conn,
+    day: date,
+    event: str,
+    at: datetime,
+    protocol: Protocol,
+    details: dict[str, Any] | None = None,
+    *,
+    dry_run: bool = False,
+    send: bool = True,
+) -> FollowUpResult:
+    """Record a business event (``sebi_violation_detected``, ``account_suspended``) and escalate it."""
+    rows = [k for k, r in protocol.business_escalation.items() if r.threshold.event == event]
+    if not rows:
+        known = sorted(
+            {r.threshold.event for r in protocol.business_escalation.values() if r.threshold.event}
+        )
+        raise ValueError(f"unknown business event {event!r}; known: {', '.join(known)}")
+    incident_id = f"{day.isoformat()}:{rows[0]}"
+    from delivery_window.escalation.matrix import severity_of
+
+    store.upsert_incident_facts(conn, incident_id, day, BUSINESS, severity_of(rows, protocol), None, at)
+    store.add_incident_event(conn, incident_id, f"event:{event}", at, details=details or {})
+    return _send(conn, day, at, protocol, send, dry_run)
+
+
+def on_task_failed(
+    conn,
+    day: date,
+    task_id: str,
+    error: str,
+    at: datetime,
+    protocol: Protocol,
+    *,
+    try_number: int | None = None,
+    dry_run: bool = False,
+    send: bool = True,
+) -> FollowUpResult:
+    """A task failed for good (after its retries): a failed critical task is a critical incident.
+
+    A runbook step's failure goes on its runbook's incident; any other task gets its own task-failure incident
+    ``<date>:task:<task_id>``, critical when its group is in ``incident_automation.critical_task_groups``.
+    """
+    error = mask_phones(error)
+    parts = task_id.split(".")
+    if ".remediation.run_" in f".{task_id}":
+        runbook = next(p.removeprefix("run_") for p in parts if p.startswith("run_"))
+        incident_id = f"{day.isoformat()}:{runbook}"
+        store.upsert_incident_facts(conn, incident_id, day, TECHNICAL, "major", runbook, at)
+    else:
+        critical = parts[0] in protocol.incident_automation.critical_task_groups
+        incident_id = f"{day.isoformat()}:task:{task_id}"
+        store.upsert_incident_facts(
+            conn, incident_id, day, TASK_FAILURE, "critical" if critical else "major", None, at
+        )
+    store.add_incident_event(
+        conn, incident_id, f"task_failed:{task_id}", at, error=error[:1000], try_number=try_number
+    )
+    log.warning("task %s failed: incident %s: %s", task_id, incident_id, error[:300])
+    return _send(conn, day, at, protocol, send, dry_run, kinds=ENGINEERING)
+
+
+def on_task_succeeded(conn, day: date, task_id: str, at: datetime) -> bool:
+    """A task that had failed succeeded (cleared and rerun): its task-failure incident resolves."""
+    return store.resolve_incident(conn, f"{day.isoformat()}:task:{task_id}", at, f"task {task_id} succeeded")
+
+
+def on_runbook_activated(
+    conn, day: date, runbook: str, at: datetime, protocol: Protocol, **details: Any
+) -> str:
+    """A runbook started: open (or join) its incident and put the activation on the timeline."""
+    incident_id = f"{day.isoformat()}:{runbook}"
+    severities = [
+        LEVEL_SEVERITY.get(protocol.alert_rules[a["rule"]].level)
+        for a in store.alerts(conn, day)
+        if a["rule"] in protocol.alert_rules and protocol.alert_rules[a["rule"]].runbook == runbook
+    ]
+    severity = worst(*severities) if severities else "major"
+    store.upsert_incident_facts(conn, incident_id, day, TECHNICAL, severity, runbook, at)
+    spec = protocol.runbooks[runbook]
+    store.add_incident_event(
+        conn, incident_id, "runbook_activated", at, runbook=runbook, doc=spec.doc, **details
+    )
+    return incident_id
+
+
+def record_approval(
+    conn,
+    day: date,
+    runbook: str,
+    step: str,
+    decision: str,
+    by: str | None,
+    at: datetime,
+    *,
+    timed_out: bool = False,
+    mode: str = "hitl",
+) -> None:
+    """A runbook step's approval (a human, the timeout default, or automatic): on the incident timeline.
+
+    A human approval acknowledges the incident's PagerDuty alerts (the next follow-up sends the acknowledge).
+    """
+    incident_id = f"{day.isoformat()}:{runbook}"
+    store.add_incident_event(
+        conn, incident_id, f"approval:{step}", at, decision=decision, by=by, timed_out=timed_out, mode=mode
+    )
+
+
+def resolve(conn, incident_id: str, at: datetime, by: str) -> bool:
+    """Resolve an incident (a runbook's success criterion held, or a human closed it)."""
+    done = store.resolve_incident(conn, incident_id, at, by)
+    if done:
+        store.add_incident_event(conn, incident_id, "resolved", at, by=by)
+    return done
+
+
+def record_regulatory_filing(conn, incident_id: str, at: datetime, outcome: str, by: str) -> list[str]:
+    """The SEBI notification was filed (``filed``) or judged not required (``not_required``): stop reminding."""
+    if outcome not in ("filed", "not_required"):
+        raise ValueError(f"outcome must be 'filed' or 'not_required', got {outcome!r}")
+    store.add_incident_event(conn, incident_id, "regulatory_closed", at, outcome=outcome, by=by)
+    return store.cancel_regulatory_escalations(conn, incident_id, f"SEBI notification {outcome} by {by}")
+
+
+def request_approval(
+    conn,
+    day: date,
+    runbook: str,
+    step: str,
+    default: str,
+    timeout_minutes: int,
+    at: datetime,
+    protocol: Protocol,
+    *,
+    dry_run: bool = False,
+) -> str:
+    """Post "approval needed" to the war room (a ledger row first) when a runbook step waits for a human."""
+    from delivery_window.escalation import comms
+
+    incident_id = f"{day.isoformat()}:{runbook}"
+    route = comms.slack_route("critical_incidents", protocol)
+    key = f"slack:{incident_id}:approval_request:{step}"
+    body = (
+        f"*{incident_id}*: runbook `{runbook}` waits for approval of `{step}`.\n"
+        f"Airflow → DAG `delivery_window` → Required actions. No answer within {timeout_minutes} min: *{default}*."
+    )
+    row = LedgerRow(
+        dedup_key=key,
+        delivery_date=day,
+        incident_id=incident_id,
+        source=f"approval_request:{step}",
+        target="primary_engineer",
+        channel=route.channel,
+        conn_id=route.conn_id,
+        kind=route.kind,
+        due_at=at,
+        payload=comms.slack_blocks(
+            f"Approval needed · {runbook}.{step}", body, [f"ledger {key}"], "critical"
+        ),
+        action="approval_request",
+        reason=f"{step} requires approval (default {default} after {timeout_minutes} min)",
+    )
+    store.insert_escalations(conn, [row], clock.utcnow())
+    notify.enqueue(
+        conn, day, dedup_key=key, channel=route.conn_id, kind=route.kind, payload=row.payload, at=at
+    )
+    conn.commit()
+    notify.flush(conn, day, dry_run=dry_run)
+    return key

@@ -1,0 +1,184 @@
+"""What the monitor reads and writes, through ``sql/queries`` (bind parameters only).
+
+The tick read (``read_changes``) returns one packed bytea per tick that numpy decodes into a ``Batch``; the rest
+is small: the advisor directory once per run, names of numbers/advisors only when a scope or an alert needs
+one, the latency baseline, template observations, and the resume watermark.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from delivery_window import store
+from delivery_window.monitor.metrics import TickMetrics
+from delivery_window.monitor.state import Batch, Directory
+from delivery_window.paths import query
+from delivery_window.protocol import Protocol
+
+_ADVISOR_WIRE = np.dtype([("key", ">i8"), ("tier", ">i2"), ("active", ">i2")])
+
+
+def _fetch_binary(conn, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One row of ``name`` with bytea columns as bytes, fetched in binary (hex text would double the transfer)."""
+    if type(conn).__module__.startswith("psycopg2"):
+        with conn.cursor() as cur:
+            cur.execute(query(name), params)
+            names = [d[0] for d in cur.description]
+            row = dict(zip(names, cur.fetchone(), strict=True))
+    else:
+        with conn.cursor(binary=True) as cur:
+            cur.execute(query(name), params)
+            names = [d[0] for d in cur.description]
+            row = dict(zip(names, cur.fetchone(), strict=True))
+    return {k: bytes(v) if isinstance(v, memoryview | bytearray) else v for k, v in row.items()}
+
+
+def read_changes(
+    conn, day: date, lo: datetime, t: datetime, lo_status: datetime | None = None, *, second=None
+) -> Batch:
+    """Attempts made in (lo, t] and attempts whose receipt arrived in (lo_status, t] (default: lo), one row each.
+
+    With a ``second`` connection the read is split in two disjoint halves (by attempt_id) run at once: the
+    server's work per row (hashing, packing) then uses two cores.
+    """
+    params = {
+        "delivery_date": day,
+        "lo_attempted": lo,
+        "lo_status": lo if lo_status is None else lo_status,
+        "t": t,
+    }
+    if second is None:
+        return Batch.from_blob(
+            _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 1, "part": 0})["rows"]
+        )
+    other: dict[str, Any] = {}
+
+    def read_other() -> None:
+        try:
+            other["rows"] = _fetch_binary(
+                second, "select_attempt_changes", {**params, "parts": 2, "part": 1}
+            )["rows"]
+        except BaseException as exc:  # re-raised in the caller's thread
+            other["error"] = exc
+
+    worker = threading.Thread(target=read_other, name="monitor-read", daemon=True)
+    worker.start()
+    try:
+        mine = _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 2, "part": 0})["rows"]
+    finally:
+        worker.join()
+    if "error" in other:
+        raise other["error"]
+    return Batch.from_blob((mine or b"") + (other["rows"] or b""))
+
+
+def load_directory(conn) -> Directory:
+    """Every advisor's key, tier and active flag (one packed read)."""
+    tiers = [r["tier"] for r in store.execute(conn, "select_monitor_tiers")]
+    row = _fetch_binary(conn, "select_monitor_advisors", {"tiers": tiers})
+    rec = np.frombuffer(row["rows"] or b"", dtype=_ADVISOR_WIRE)
+    return Directory.build(
+        rec["key"].astype(np.int64), rec["tier"].astype(np.int16), tiers, int(row["targeted"])
+    )
+
+
+def known_numbers(conn) -> dict[int, str]:
+    """``{key: phone_number_id}`` of ``platform.sender_numbers``."""
+    return {int(r["key"]): r["phone_number_id"] for r in store.execute(conn, "select_monitor_numbers")}
+
+
+def numbers_by_key(conn, day: date, lo: datetime, t: datetime, keys: Sequence[int]) -> dict[int, str]:
+    """Names of sender numbers first seen in a tick's rows."""
+    rows = store.execute(
+        conn, "select_numbers_by_key", {"delivery_date": day, "lo": lo, "t": t, "keys": list(keys)}
+    )
+    return {int(r["key"]): r["phone_number_id"] for r in rows}
+
+
+def advisors_by_key(conn, day: date, since: datetime, t: datetime, keys: Sequence[int]) -> dict[int, str]:
+    """advisor_id of advisor keys that had attempts in (since, t]."""
+    rows = store.execute(
+        conn, "select_advisors_by_key", {"delivery_date": day, "since": since, "t": t, "keys": list(keys)}
+    )
+    return {int(r["key"]): r["advisor_id"] for r in rows}
+
+
+def baseline_p95s(conn, day: date, protocol: Protocol) -> list[tuple[date, int]]:
+    """(date, p95) of the trailing ``latency_baseline_days`` before ``day`` that have a window_runs row."""
+    since = day - timedelta(days=protocol.alert_thresholds.latency_baseline_days)
+    rows = store.execute(conn, "select_latency_baseline", {"delivery_date": day, "since": since})
+    return [(r["delivery_date"], int(r["p95_latency_ms"])) for r in rows]
+
+
+def watermark(conn, day: date) -> datetime | None:
+    """The last tick already written for ``day`` (a retried task resumes after it)."""
+    return store.execute(conn, "select_monitor_watermark", {"delivery_date": day})[0]["tick_at"]
+
+
+def record_ticks(conn, day: date, rows: Sequence[TickMetrics]) -> None:
+    """Upsert one tick's rows (every scope) in one statement."""
+    if not rows:
+        return
+    store.execute(
+        conn,
+        "upsert_metric_ticks",
+        {
+            "delivery_date": day,
+            "tick_at": rows[0].tick_at,
+            **{
+                col: [getattr(r, col) for r in rows]
+                for col in (
+                    "scope",
+                    "attempts",
+                    "resolved",
+                    "delivered",
+                    "failed",
+                    "success_rate_pct",
+                    "error_rate_pct",
+                    "rate_per_min",
+                    "p95_latency_ms",
+                )
+            },  # fmt: skip
+        },
+    )
+
+
+def templates_in_use(conn, day: date) -> list[tuple[str, str]]:
+    """(template_name, language) pairs the day sends with."""
+    rows = store.execute(conn, "select_templates_in_use_languages", {"delivery_date": day})
+    return [(r["template_name"], r["language"]) for r in rows]
+
+
+def record_template_status(conn, day: date, name: str, language: str, status: str, at: datetime) -> None:
+    """Record a template status seen now (only the first and each change are kept)."""
+    store.execute(
+        conn,
+        "insert_template_observation",
+        {
+            "delivery_date": day,
+            "template_name": name,
+            "language": language,
+            "status": status,
+            "observed_at": at,
+        },
+    )
+
+
+def template_observations(conn, day: date) -> list[dict[str, Any]]:
+    """Every recorded template status of ``day``, in time order."""
+    return store.execute(conn, "select_template_observations", {"delivery_date": day})
+
+
+def notification_statuses(conn, keys: Sequence[str]) -> dict[str, str]:
+    """Outbox status of the given dedup keys (pending, sent, dry_run)."""
+    if not keys:
+        return {}
+    return {
+        r["dedup_key"]: r["status"]
+        for r in store.execute(conn, "select_notification_statuses", {"keys": list(keys)})
+    }

@@ -1,0 +1,218 @@
+"""Pre-delivery checks and the go/no-go branch, whole days through dag.test() against the sandbox.
+
+Four scenarios of issue 3 (dates 2026-10-01..04), each asserting the recorded checks, the branch taken before
+06:00 (decision, task states, the order against the window monitor), the remediation steps recorded and what the
+sandbox received (delivery-service actions, PagerDuty events, Slack posts); then a rerun that sends nothing new.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from delivery_window.sandbox.scenario_sets.pre_delivery import RED_NUMBER
+
+TEMPLATE_DAY, SHARD_DAY, COMPLIANCE_DAY, DB_DAY = (date(2026, 10, d) for d in (1, 2, 3, 4))
+PRE = "pre_delivery.pre_window"
+ALL_REMEDIATIONS = {
+    "remediate_database_emergency",
+    "remediate_exclude_sender_number",
+    "remediate_fallback_content",
+    "remediate_ai_service_fallback",
+}
+
+
+def task_states(run) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in run.dag_run.get_task_instances()}
+
+
+def task_times(run, task_id: str):
+    ti = next(t for t in run.dag_run.get_task_instances() if t.task_id == task_id)
+    return ti.start_date, ti.end_date
+
+
+def checks(run) -> dict[str, tuple[str, str]]:
+    return {
+        name: (status, message)
+        for name, status, message in run.table("check_results", "check_name, status, message")
+    }
+
+
+def go_no_go(run) -> tuple[str, list[str]]:
+    return run.one(
+        "SELECT choice, reasons FROM delivery_ops.decisions WHERE delivery_date=%s AND decision_point='go_no_go'",
+        run.day,
+    )
+
+
+def steps(run) -> dict[tuple[str, str], str]:
+    rows = run.table("runbook_runs", "runbook, step, outcome")
+    return {(rb, step): outcome for rb, step, outcome in rows if step.startswith("pre_window.")}
+
+
+def posts(run, channel: str) -> list[dict]:
+    """The go/no-go posts of a channel (task-failure and runbook posts of other parts are not counted here)."""
+    return [
+        r
+        for r in run.sandbox.requests("slack")
+        if r["path"].endswith(channel) and "Go/no-go" in (r.get("json") or {}).get("text", "")
+    ]
+
+
+def delivery_calls(run, method: str, suffix: str) -> list[dict]:
+    return [
+        r for r in run.sandbox.requests("delivery") if r["method"] == method and r["path"].endswith(suffix)
+    ]
+
+
+def assert_branch(run, task: str) -> None:
+    """Only ``task`` of the pre-window options ran, the join ran, and it all finished before 06:00's wait."""
+    states = task_states(run)
+    assert states[f"{PRE}.{task}"] == "success"
+    others = (ALL_REMEDIATIONS | {"proceed_as_planned"}) - {task}
+    assert {states[f"{PRE}.{t}"] for t in others} == {"skipped"}
+    assert states[f"{PRE}.ready_for_delivery"] == "success"
+    _, remediated = task_times(run, f"{PRE}.{task}")
+    monitor_started, _ = task_times(run, "delivery.monitor_window")
+    assert remediated < monitor_started  # the remediation was done before the window opened
+
+
+def assert_only_failing(run, *failing: str) -> None:
+    """Of the 26 pre-delivery checks, exactly ``failing`` did not pass (the others are recorded ``pass``)."""
+    from delivery_window.checks.probes import CHECKS
+
+    recorded = {n: s for n, (s, _) in checks(run).items() if n in CHECKS}
+    assert set(recorded) == set(CHECKS)
+    assert {n for n, s in recorded.items() if s != "pass"} == set(failing), recorded
+
+
+@pytest.fixture(scope="module")
+def template_paused(run_day):
+    return run_day("template_paused", TEMPLATE_DAY)
+
+
+@pytest.fixture(scope="module")
+def shard_red(run_day):
+    return run_day("shard_red", SHARD_DAY)
+
+
+@pytest.fixture(scope="module")
+def compliance_slow(run_day):
+    return run_day("compliance_slow", COMPLIANCE_DAY)
+
+
+@pytest.fixture(scope="module")
+def db_pool_exhausted(run_day):
+    return run_day("db_pool_exhausted", DB_DAY)
+
+
+def test_template_paused_chooses_fallback_content_before_0600(template_paused):
+    run = template_paused
+    assert run.state == "success"
+    assert_only_failing(run, "check_templates_approved")
+    status, message = checks(run)["check_templates_approved"]
+    assert status == "fail" and "daily_brief_seg2 (en): PAUSED" in message
+    choice, reasons = go_no_go(run)
+    assert choice == "fallback_content"
+    assert any("segments [2]" in r and "check_templates_approved fail" in r for r in reasons)
+    assert_branch(run, "remediate_fallback_content")
+    assert steps(run) == {
+        ("whatsapp_quality_recovery", "pre_window.activate_fallback_content"): "succeeded",
+        ("whatsapp_quality_recovery", "pre_window.verify_fallback_active"): "succeeded",
+    }
+    # the first activation is the pre-window one (a post-window runbook may switch templates again later)
+    activations = delivery_calls(run, "POST", "/v1/fallback/activate")
+    first = activations[0]["json"]
+    assert first["segments"] == [2] and first["delivery_date"] == TEMPLATE_DAY.isoformat()
+    assert "check_templates_approved fail" in first["reason"]
+    assert len([a for a in activations if "check_templates_approved" in a["json"].get("reason", "")]) == 1
+    alerts = posts(run, "engineering-alerts")
+    assert len(alerts) == 1 and "fallback_content" in alerts[0]["json"]["text"] and alerts[0]["status"] == 200
+    assert run.sandbox.requests("pagerduty") == []  # a severity-2 matter: Slack, no page
+
+
+def test_shard_red_excludes_that_number_and_replans(shard_red):
+    run = shard_red
+    assert run.state == "success"
+    assert_only_failing(run, "check_sender_quality", "check_number_shards")
+    shards = run.one(
+        "SELECT observed->'unhealthy_ids' FROM delivery_ops.check_results WHERE delivery_date=%s AND check_name=%s",
+        run.day,
+        "check_number_shards",
+    )[0]
+    assert shards == [RED_NUMBER]
+    choice, reasons = go_no_go(run)
+    assert choice == "exclude_sender_number" and any(f"numbers {RED_NUMBER}" in r for r in reasons)
+    assert_branch(run, "remediate_exclude_sender_number")
+    assert set(steps(run).values()) == {"succeeded"} and len(steps(run)) == 3
+    # the first calls are the pre-window ones (a post-window runbook may act on the number again later)
+    pauses = delivery_calls(run, "POST", "/pause")
+    assert {r["path"] for r in pauses} == {f"/delivery/v1/numbers/{RED_NUMBER}/pause"}
+    assert "check_sender_quality fail" in pauses[0]["json"]["reason"]
+    replans = delivery_calls(run, "POST", "/v1/plan/replan")
+    assert replans[0]["json"]["exclude_phone_number_ids"] == [RED_NUMBER] and replans[0]["status"] == 200
+    assert replans[0]["at"] > pauses[0]["at"]
+    alerts = posts(run, "engineering-alerts")
+    assert len(alerts) == 1 and RED_NUMBER in alerts[0]["json"]["text"]
+    assert run.sandbox.requests("pagerduty") == []
+
+
+def test_compliance_slow_activates_the_ai_fallback(compliance_slow):
+    run = compliance_slow
+    assert run.state == "success"
+    assert_only_failing(run, "check_compliance_engine")
+    status, message = checks(run)["check_compliance_engine"]
+    assert status == "fail" and "is not < 1500 ms" in message
+    choice, _ = go_no_go(run)
+    assert choice == "ai_service_fallback"
+    assert_branch(run, "remediate_ai_service_fallback")
+    assert steps(run) == {
+        ("ai_service_fallback", "pre_window.activate_fallback"): "succeeded",
+        ("ai_service_fallback", "pre_window.verify_fallback_active"): "succeeded",
+    }
+    activations = delivery_calls(run, "POST", "/v1/fallback/activate")
+    assert activations and activations[0]["json"]["delivery_date"] == COMPLIANCE_DAY.isoformat()
+    assert run.sandbox.state()["fallback_activations"][0]["segments"] == [1, 2, 3, 4]  # every segment
+    probes = [r for r in run.sandbox.requests("compliance") if r["path"].endswith("/v1/check")]
+    assert len(probes) == 5 and all(r.get("fault") == "slow" for r in probes)
+    assert len(posts(run, "engineering-alerts")) == 1 and run.sandbox.requests("pagerduty") == []
+
+
+def test_db_pool_exhausted_runs_the_database_emergency_and_pages(db_pool_exhausted):
+    run = db_pool_exhausted
+    assert run.state == "success"
+    assert_only_failing(run, "check_database_pool")
+    status, message = checks(run)["check_database_pool"]
+    assert status == "fail" and "100/100" in message and "37 requests waiting" in message
+    choice, _ = go_no_go(run)
+    assert choice == "database_emergency"
+    assert_branch(run, "remediate_database_emergency")
+    assert steps(run) == {
+        ("database_emergency", "pre_window.fail_over_database"): "succeeded",
+        ("database_emergency", "pre_window.verify_database_pool"): "succeeded",
+    }
+    assert len(delivery_calls(run, "POST", "/v1/database/failover")) >= 1
+    key = f"delivery_window:{DB_DAY}:go_no_go:database_emergency"
+    pages = [r for r in run.sandbox.requests("pagerduty") if r["json"]["dedup_key"] == key]
+    assert len(pages) == 1 and pages[0]["status"] == 202
+    assert pages[0]["json"]["payload"]["severity"] == "critical"
+    war_room = posts(run, "delivery-war-room")
+    assert len(war_room) == 1 and "database_emergency" in war_room[0]["json"]["text"]
+    assert (
+        war_room[0]["status"] == 200
+        and "include/runbooks/database_emergency.md" in war_room[0]["json"]["text"]
+    )
+
+
+def test_rerun_of_the_day_alerts_nothing_again(db_pool_exhausted, run_day):
+    before = db_pool_exhausted.table("notifications", "dedup_key, status")
+    again = run_day("db_pool_exhausted", DB_DAY)
+    assert again.state == "success"
+    assert go_no_go(again)[0] == "database_emergency"
+    assert not [r for r in again.sandbox.requests("pagerduty") if "go_no_go" in r["json"]["dedup_key"]]
+    assert not [
+        r for r in again.sandbox.requests("slack") if "Go/no-go" in (r.get("json") or {}).get("text", "")
+    ]
+    after = again.table("notifications", "dedup_key, status")
+    assert {k for k, _ in after if "go_no_go" in k} == {k for k, _ in before if "go_no_go" in k}

@@ -1,0 +1,113 @@
+"""What the monitor sends (pure): #delivery-ops status lines, alert messages, response steps, Datadog gauges."""
+
+from __future__ import annotations
+
+from attempts_factory import DAY, at, attempts
+
+from delivery_window.connections import PAGERDUTY, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM
+from delivery_window.monitor import metrics, posts, rules
+from delivery_window.protocol import get_protocol
+from delivery_window.records import Firing
+
+P = get_protocol()
+TICKS = metrics.tick_times(DAY, P)
+
+
+def firing(rule: str, scope: str = "overall") -> Firing:
+    return Firing(rule, scope, P.alert_rules[rule].level, at("06:02:10"), f"{rule} fired", {"x": 1})
+
+
+def snap():
+    atts = attempts("06:00:00", 300, every_s=0.4) + attempts(
+        "06:01:00", 30, every_s=1, status="failed", error_code=131000, first_id=9000, number="n-bad"
+    )
+    return metrics.naive_snapshot(atts, at("06:02:10"), P)
+
+
+def test_status_posts_open_every_minute_and_close():
+    due = [posts.status_due(TICKS, i, P) for i in range(len(TICKS))]
+    assert due[0] == "opened" and due[-1] == "closed"
+    minutes = [TICKS[i] for i, d in enumerate(due) if d == "minute"]
+    assert [t.strftime("%H:%M:%S") for t in minutes] == ["06:01:00", "06:02:00", "06:03:00", "06:04:00",
+                                                          "06:05:00", "06:06:00"]  # fmt: skip
+    assert sum(d is not None for d in due) == 8
+
+
+def test_status_posts_have_deterministic_keys_and_go_to_delivery_ops():
+    s = snap()
+    opened = posts.opened_post(DAY, TICKS[0], 2000, P)
+    minute = posts.minute_post(DAY, s, {}, P)
+    closed = posts.closed_post(DAY, s, 2000, 430, {("failure_rate_2m", "overall"): "immediate_page"}, P)
+    assert [m["dedup_key"] for m in (opened, minute, closed)] == [
+        "slack:delivery_window:2026-11-25:status:opened",
+        "slack:delivery_window:2026-11-25:status:0602",
+        "slack:delivery_window:2026-11-25:status:closed",
+    ]
+    assert {m["channel"] for m in (opened, minute, closed)} == {SLACK_DELIVERY_OPS}
+    assert minute["payload"]["text"].startswith("06:02 IST · 330 attempts")
+    assert (
+        "Alerts: 1 (failure_rate_2m)" in closed["payload"]["text"]
+        and "peak 430/min" in closed["payload"]["text"]
+    )
+
+
+def test_a_paging_rule_pages_and_posts_a_non_paging_rule_only_posts():
+    page = posts.alert_messages(DAY, firing("failure_rate_2m"), P, "2026-11-25:delivery_failure")
+    assert [m["channel"] for m in page] == [PAGERDUTY, SLACK_WAR_ROOM]
+    event = page[0]["payload"]
+    assert event["dedup_key"] == rules.dedup_key(DAY, "failure_rate_2m", "overall") == page[0]["dedup_key"]
+    assert event["action"] == "trigger" and event["severity"] == "critical"
+    assert event["custom_details"]["incident_id"] == "2026-11-25:delivery_failure"
+    assert page[1]["dedup_key"] == f"slack:{event['dedup_key']}"
+    only_post = posts.alert_messages(DAY, firing("shard_failing", "number:n-bad"), P, None)
+    assert [m["channel"] for m in only_post] == [SLACK_WAR_ROOM]
+
+
+def test_severity_1_response_steps_follow_the_protocol():
+    s = snap()
+    steps = dict(posts.response_steps(firing("whatsapp_api_unavailable"), "delivery_failure", s, 1, P))
+    assert list(steps) == ["assess_scope_of_failure", "activate_appropriate_emergency_runbook"]
+    assert steps["assess_scope_of_failure"]["failing_scopes"]["number:n-bad"] == 100.0
+    assert steps["activate_appropriate_emergency_runbook"]["runbook"] == "delivery_failure"
+    two = dict(posts.response_steps(firing("success_below_95_2m"), "delivery_failure", s, 2, P))
+    assert two["page_secondary_engineer_if_needed"]["role"] == "secondary_engineer"
+    sent = posts.sent_steps(firing("failure_rate_2m"), P)
+    assert sent["pagerduty"][0] == "acknowledge_pagerduty_alert" and sent["slack"][0] == "join_slack_war_room"
+
+
+def test_severity_2_response_steps_follow_the_protocol():
+    steps = dict(
+        posts.response_steps(
+            firing("shard_failing", "number:n-bad"), "whatsapp_quality_recovery", snap(), 0, P
+        )
+    )
+    assert list(steps) == [
+        "implement_targeted_workaround",
+        "monitor_for_impact_expansion",
+        "document_incident_timeline",
+    ]
+    assert (
+        posts.sent_steps(firing("shard_failing", "number:n-bad"), P)["slack"][0]
+        == "investigate_root_cause_immediately"
+    )
+    assert posts.response_steps(firing("latency_vs_baseline"), "none", snap(), 0, P) == []
+
+
+def test_incident_severity_is_the_worst_level():
+    assert posts.worst("minor", posts.LEVEL_SEVERITY["severity_2"]) == "major"
+    assert posts.worst("major", posts.LEVEL_SEVERITY["immediate_page"]) == "critical"
+    assert posts.worst("critical", "minor") == "critical"
+
+
+def test_datadog_series_are_gauges_of_every_scope():
+    s = snap()
+    series = posts.datadog_series(DAY, s.metrics, P)
+    assert {x["type"] for x in series} == {3}
+    assert {x["metric"] for x in series} >= {
+        "delivery_window.success_rate_pct",
+        "delivery_window.p95_latency_ms",
+    }
+    scopes = {tag for x in series for tag in x["tags"] if tag.startswith("scope:")}
+    assert scopes == {f"scope:{m.scope}" for m in s.metrics}
+    point = series[0]["points"][0]
+    assert point["timestamp"] == int(at("06:02:10").timestamp()) and isinstance(point["timestamp"], int)

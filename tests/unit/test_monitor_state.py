@@ -1,0 +1,225 @@
+"""The incremental aggregates (``WindowState``) against the whole-list definitions (``naive_snapshot``)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from attempts_factory import DAY, at
+
+from delivery_window.monitor import metrics
+from delivery_window.monitor.state import AttemptStates, Batch, Directory, WindowState, from_us, to_us
+from delivery_window.protocol import get_protocol
+from delivery_window.records import Attempt
+
+P = get_protocol()
+START = at("06:00:00")
+CLOSE = metrics.window_close(DAY, P)
+TICKS = metrics.tick_times(DAY, P)
+
+
+def random_day(seed: int, n: int = 1200) -> tuple[list[Attempt], dict[str, tuple[str, bool]]]:
+    rng = random.Random(seed)
+    advisors = {
+        f"A{i:04d}": (rng.choice(["gold", "silver", "standard"]), rng.random() < 0.95) for i in range(400)
+    }
+    out = []
+    for i in range(n):
+        attempted = START + timedelta(microseconds=rng.randint(-40_000_000, 330_000_000))
+        status = rng.choice(["sent", "delivered", "read", "failed", "failed"])
+        out.append(
+            Attempt(
+                attempt_id=10_000 + 3 * i if i % 50 else 10**12 + i,  # unique, mostly close together
+                advisor_id=rng.choice([*advisors, "UNKNOWN-1"]),
+                segment=rng.randint(1, 4),
+                phone_number_id=rng.choice(["n1", "n2", "n3", "n4"]),
+                attempted_at=attempted,
+                api_latency_ms=rng.choice([rng.randint(40, 3000), rng.randint(40, 400), 70_000]),
+                status=status,
+                error_code=rng.choice([None, 131000, 131026, 1, 0]) if status == "failed" else None,
+                status_at=attempted + timedelta(microseconds=rng.randint(0, 45_000_000)),
+            )
+        )
+    return out, advisors
+
+
+def new_state(advisors, floor=1) -> WindowState:
+    return WindowState(START, CLOSE, Directory.from_advisors(advisors), advisor_failures_floor=floor)
+
+
+def feed(ws: WindowState, rows: list[Attempt], t) -> None:
+    batch, numbers = Batch.from_attempts(rows)
+    ws.add_numbers(numbers)
+    ws.ingest(batch, t)
+
+
+def changed(rows, lo, t, lo_status=None):
+    """What the tick read returns: attempts made in (lo, t] and receipts that arrived in (lo_status, t]."""
+    lo_status = lo if lo_status is None else lo_status
+    return [
+        a for a in rows if lo < a.attempted_at <= t or (lo_status < a.status_at <= t and a.status != "sent")
+    ]
+
+
+def naive(rows, advisors, t, floor=1):
+    return metrics.naive_snapshot(rows, t, P, {k: v[0] for k, v in advisors.items()}, advisor_floor=floor)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("overlap_s", [0, 5, 30])
+def test_tick_by_tick_reads_equal_the_whole_list_at_every_tick(seed, overlap_s):
+    rows, advisors = random_day(seed)
+    ws, prev = new_state(advisors), None
+    for t in TICKS:
+        lo = START - timedelta(days=1) if prev is None else prev - timedelta(seconds=overlap_s)
+        feed(ws, changed(rows, lo, t), t)
+        assert ws.snapshot(t) == naive(rows, advisors, t), t
+        prev = t
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(seed):
+    """A replay's previous read came after every receipt: it re-reads no receipts, the pending outcomes count
+    at their tick."""
+    rows, advisors = random_day(seed)
+    ws, prev = new_state(advisors), None
+    for t in TICKS:
+        lo = START - timedelta(days=1) if prev is None else prev
+        lo_status = START - timedelta(days=1) if prev is None else CLOSE + timedelta(days=1)
+        feed(ws, changed(rows, lo, t, lo_status), t)
+        assert ws.snapshot(t) == naive(rows, advisors, t), t
+        prev = t
+    assert len(ws.pending) == 0 or max(ws.pending.status_us) > to_us(TICKS[-1])
+
+
+def test_a_fresh_copy_of_a_pending_row_counts_once():
+    row = Attempt(1, "A0001", 1, "n1", at("06:00:05"), 300, "delivered", None, at("06:00:25"))
+    ws = new_state({"A0001": ("gold", True)})
+    feed(ws, [row], at("06:00:10"))  # outcome known, receipt later: pending
+    feed(ws, [row, replace(row, status="read", status_at=at("06:00:28"))][1:], at("06:00:30"))
+    o = ws.snapshot(at("06:00:30")).overall
+    assert (o.attempts, o.resolved, o.delivered) == (1, 1, 1) and len(ws.pending) == 0
+
+
+def test_resume_from_one_catch_up_read_equals_the_uninterrupted_run():
+    rows, advisors = random_day(7)
+    cut = TICKS[17]
+    ws = new_state(advisors)
+    feed(ws, changed(rows, START - timedelta(days=1), cut), cut)  # the retried task's one read
+    prev = cut
+    for t in TICKS[18:]:
+        feed(ws, changed(rows, prev - timedelta(seconds=5), t), t)
+        assert ws.snapshot(t) == naive(rows, advisors, t)
+        prev = t
+
+
+def test_a_row_read_again_counts_once():
+    rows, advisors = random_day(11, n=500)
+    ws = new_state(advisors)
+    t = TICKS[20]
+    for _ in range(3):
+        feed(ws, [a for a in rows if a.attempted_at <= t], t)
+    assert ws.snapshot(t) == naive(rows, advisors, t)
+
+
+def test_live_row_updates_sent_delivered_read_count_once():
+    """Live, a row changes under the monitor: first 'sent', then 'delivered', then 'read' (same attempt id)."""
+    base = Attempt(1, "A0001", 1, "n1", at("06:00:05"), 300, "sent", None, at("06:00:05"))
+    advisors = {"A0001": ("gold", True)}
+    ws = new_state(advisors)
+    feed(ws, [base], at("06:00:10"))
+    feed(ws, [replace(base, status="delivered", status_at=at("06:00:14"))], at("06:00:20"))
+    feed(ws, [replace(base, status="read", status_at=at("06:00:25"))], at("06:00:30"))
+    o = ws.snapshot(at("06:00:30")).overall
+    assert (o.attempts, o.resolved, o.delivered, o.failed) == (1, 1, 1, 0)
+
+
+def test_a_row_written_late_is_counted_when_a_read_reaches_it():
+    """An attempt made at 06:00:09 but written after the 06:00:10 tick's read: the next read (overlap) counts it."""
+    early = Attempt(1, "A0001", 1, "n1", at("06:00:02"), 300, "delivered", None, at("06:00:04"))
+    late = Attempt(2, "A0002", 1, "n1", at("06:00:09"), 900, "delivered", None, at("06:00:11"))
+    advisors = {"A0001": ("gold", True), "A0002": ("gold", True)}
+    ws = new_state(advisors)
+    feed(ws, [early], at("06:00:10"))  # the late row was not there yet
+    lo = at("06:00:10") - timedelta(seconds=P.monitor.late_row_seconds)
+    feed(ws, changed([early, late], lo, at("06:00:20")), at("06:00:20"))
+    snap = ws.snapshot(at("06:00:20"))
+    assert (snap.overall.attempts, snap.overall.delivered, snap.advisors_attempted) == (2, 2, 2)
+
+
+def test_latency_sketch_percentile_is_exact():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 19, 20, 21, 100, 1001):
+        lat = rng.integers(0, 70_000, n).tolist()
+        rows = [
+            Attempt(i + 1, "A", 1, "n1", at("06:00:01"), v, "sent", None, at("06:00:01"))
+            for i, v in enumerate(lat)
+        ]
+        ws = new_state({"A": ("gold", True)})
+        feed(ws, rows, at("06:00:10"))
+        want = metrics.percentile([min(v, metrics.LATENCY_MAX_MS) for v in lat], 95)
+        assert ws.snapshot(at("06:00:10")).overall.p95_latency_ms == want
+
+
+def test_percentile_rank_is_integer_exact():
+    assert metrics.p95(list(range(1, 101))) == 95
+    assert metrics.p95(list(range(1, 21))) == 19  # ceil(0.95 * 20) = 19, no float rounding to 20
+    assert metrics.p95([]) is None
+
+
+def test_scopes_are_overall_segments_tiers_numbers_with_attempts():
+    rows, advisors = random_day(3, n=300)
+    ws = new_state(advisors)
+    t = TICKS[-1]
+    feed(ws, rows, t)
+    scopes = [m.scope for m in ws.snapshot(t).metrics]
+    assert scopes[0] == "overall" and scopes[1:] == sorted(scopes[1:])
+    assert {s.split(":")[0] for s in scopes[1:]} == {"segment", "tier", "number"}
+    assert "tier:gold" in scopes and "number:n1" in scopes and "segment:4" in scopes
+
+
+def test_unknown_sender_number_must_be_named_first():
+    ws = new_state({"A": ("gold", True)})
+    batch, numbers = Batch.from_attempts(
+        [Attempt(1, "A", 1, "n9", at("06:00:01"), 1, "sent", None, at("06:00:01"))]
+    )
+    with pytest.raises(KeyError, match="sender numbers without a scope"):
+        ws.ingest(batch, at("06:00:10"))
+    ws.add_numbers(numbers)
+    assert ws.ingest(batch, at("06:00:10")) == 1
+
+
+def test_attempt_states_follow_any_ids():
+    s = AttemptStates()
+    ids = np.array([1, 4095, 4096, 10**12, 10**12 + 1, 7 * 10**15], np.int64)
+    s.set(ids, np.arange(1, 7, dtype=np.int8))
+    assert s.get(ids).tolist() == [1, 2, 3, 4, 5, 6]
+    assert s.get(np.array([2, 10**12 + 2], np.int64)).tolist() == [0, 0]
+
+
+def test_microsecond_time_round_trip():
+    t = at("06:01:02") + timedelta(microseconds=123_457)
+    assert from_us(to_us(t)) == t
+
+
+def test_memory_is_small_for_a_window():
+    rows, advisors = random_day(1)
+    ws = new_state(advisors)
+    feed(ws, rows, TICKS[-1])
+    assert ws.nbytes < 20_000_000  # latency sketch 64 KiB x 4 B per scope dominates
+
+
+def test_key_index_finds_every_key_and_nothing_else():
+    from delivery_window.monitor.state import KeyIndex
+
+    rng = np.random.default_rng(3)
+    keys = np.unique(rng.integers(-(2**62), 2**62, 5000))
+    keys = np.concatenate([keys, keys[:50] + 1024])  # collisions on the low bits
+    keys = np.unique(keys)
+    index = KeyIndex(keys)
+    assert (index.get(keys) == np.arange(keys.size)).all()
+    absent = np.setdiff1d(rng.integers(-(2**62), 2**62, 1000), keys)
+    assert (index.get(absent) == -1).all()
