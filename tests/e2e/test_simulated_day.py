@@ -137,3 +137,20 @@ def test_rerun_of_a_day_sends_nothing_new_and_keeps_rows(db_url, run_day, outage
         one(db_url, "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s", OUTAGE_DAY)
         == ticks
     )
+
+
+def test_no_unmasked_phone_number_leaves_in_a_message(outage):
+    import json
+    import re
+
+    _, sandbox = outage
+    # Indian numbers as advisors, contacts and sender numbers are written: +91 9876543210, +91-98765-43210, 919876543210
+    phone = re.compile(r"(?<![\w.])(?:\+91[\s-]?\d(?:[\s-]?\d){9}|91\d{10})(?!\d)")
+    sent = [
+        json.dumps(r.get("json") or r.get("body"))
+        for s in ("slack", "pagerduty")
+        for r in sandbox.requests(s)
+    ]
+    assert sent
+    leaks = [m for text in sent for m in phone.findall(text) if len(re.sub(r"\D", "", m)) >= 10]
+    assert leaks == []
