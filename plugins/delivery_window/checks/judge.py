@@ -185,6 +185,15 @@ def result(name: str, phase: str, status: Status, message: str, obs: dict[str, A
     return CheckResult(name, phase, status, message, obs)
 
 
+def verdict(
+    name: str, phase: str, problems: list[str], pass_message: str, obs: dict[str, Any]
+) -> CheckResult:
+    """FAIL naming every problem found, else PASS with ``pass_message``."""
+    if problems:
+        return result(name, phase, Status.FAIL, "; ".join(problems), obs)
+    return result(name, phase, Status.PASS, pass_message, obs)
+
+
 def p95(values: list[float]) -> float | None:
     """Nearest-rank 95th percentile (the same definition the monitor uses); None for no values."""
     if not values:
@@ -350,9 +359,7 @@ def content_rendered(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResul
     }
     if not items:
         return result(name, phase, Status.FAIL, "no content items for today", out)
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(name, phase, Status.PASS, f"{len(items)} items rendered, every asset on Cloudinary", out)
+    return verdict(name, phase, problems, f"{len(items)} items rendered, every asset on Cloudinary", out)
 
 
 def preferences_loaded(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from delivery_window.checks.judge import result
+from delivery_window.checks.judge import result, verdict
 from delivery_window.protocol import Protocol
 from delivery_window.records import CheckResult, Status
 
@@ -57,12 +57,10 @@ def number_shards(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
         )
     if unknown:
         problems.append(f"traffic planned on numbers not on the WABA: {', '.join(unknown)}")
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(
+    return verdict(
         name,
         phase,
-        Status.PASS,
+        problems,
         f"{len(shards)} shards CONNECTED, GREEN and AVAILABLE; plan covers {obs['advisors']} advisors",
         out,
     )
@@ -152,9 +150,7 @@ def jitter_windows(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
         "segments": list(by_segment.values()),
         "problems": problems,
     }
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(name, phase, Status.PASS, f"{want} segment windows inside the window, jitter set", out)
+    return verdict(name, phase, problems, f"{want} segment windows inside the window, jitter set", out)
 
 
 def retry_logic(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
@@ -175,12 +171,10 @@ def retry_logic(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
     if wrong := sorted(retry_on & NEVER_RETRY):
         problems.append(f"retried but must never be: {', '.join(map(str, wrong))}")
     out = {**obs, "problems": problems}
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(
+    return verdict(
         name,
         phase,
-        Status.PASS,
+        problems,
         f"{obs['max_attempts']} attempts, backoff {backoff.get('min')}-{backoff.get('max')} s, {len(retry_on)} codes retried",
         out,
     )
@@ -291,6 +285,4 @@ def escalation_contacts(obs: dict[str, Any], p: Protocol, phase: str) -> CheckRe
         else:
             verified.append(f"L{lv.level} {lv.role} {_who(entries)}")
     out = {"verified": verified, "problems": problems}
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(name, phase, Status.PASS, "contacts verified: " + "; ".join(verified), out)
+    return verdict(name, phase, problems, "contacts verified: " + "; ".join(verified), out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from delivery_window.checks.judge import p95, result
+from delivery_window.checks.judge import p95, result, verdict
 from delivery_window.protocol import Protocol
 from delivery_window.records import CheckResult, Status
 
@@ -67,12 +67,10 @@ def fallback_content(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResul
             bad, _, _ = template_problems([row["template_name"]], obs["templates"], p)
             problems += [f"segment {segment}: {b}" for b in bad]
     out = {"segments": sorted(rows), "problems": problems}
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(
+    return verdict(
         name,
         phase,
-        Status.PASS,
+        problems,
         f"fallback ready and APPROVED for all {p.checks.advisor_segments} segments",
         out,
     )
@@ -181,12 +179,10 @@ def pagerduty_escalation(obs: dict[str, Any], p: Protocol, phase: str) -> CheckR
         if got != lv.engage_after_minutes
     ]
     out["problems"] = problems
-    if problems:
-        return result(name, phase, Status.FAIL, "; ".join(problems), out)
-    return result(
+    return verdict(
         name,
         phase,
-        Status.PASS,
+        problems,
         f"{pd.service} -> {pd.escalation_policy}: {len(rules)} levels at {engage} min",
         out,
     )
