@@ -61,7 +61,7 @@ def naive_tick(conn, day, t, p, directory, numbers, ctx) -> tuple[float, int]:
         failure_window_minutes=at_.failure_rate_window_minutes, minute_spans=s1.success_floor_consecutive_minutes,
         advisor_window_minutes=at_.advisor_failures_window_minutes, advisor_failures_floor=at_.advisor_failures_max,
     )  # fmt: skip
-    batch = source.read_changes(conn, day, window.at(day, "delivery_start") - timedelta(days=1), t)
+    batch = source.read_changes(conn, day, window.at(day, "delivery_start") - timedelta(days=1), t).rows
     state.ingest(batch, t)
     snap = state.snapshot(t)
     rules.evaluate(snap, ctx, p)

@@ -122,6 +122,55 @@ def test_replay_equals_live_on_the_same_data(db_url, same_data_replay):
     assert clock.t >= metrics.window_close(SAME_DATA_DAY, P) + timedelta(seconds=P.monitor.settle_seconds)
 
 
+def test_rows_written_after_the_read_of_their_time_are_read_by_id_and_count_once(
+    db_url, same_data_replay, monkeypatch
+):
+    """Attempts of 06:01:57-06:02:00 are written only after the 06:02:00 tick's read (06:02:01): the next tick
+    sees their ids among the receipts it re-reads, reads them in full by id, and the day ends as the replay."""
+    _, replay = same_data_replay
+    day, start = SAME_DATA_DAY, window.at(SAME_DATA_DAY, "delivery_start")
+    span = (start + timedelta(seconds=117), start + timedelta(seconds=120))
+    clear_report(db_url, day)
+    with psycopg.connect(db_url) as conn:
+        cur = conn.execute(
+            "DELETE FROM platform.delivery_attempts WHERE delivery_date = %s AND attempted_at > %s "
+            "AND attempted_at <= %s RETURNING *",
+            (day, *span),
+        )
+        cols, late = [d.name for d in cur.description], cur.fetchall()
+        conn.commit()
+    assert len(late) >= 10
+
+    def write_late():
+        with psycopg.connect(db_url) as conn, conn.cursor() as c:
+            c.executemany(
+                f"INSERT INTO platform.delivery_attempts ({', '.join(cols)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(cols))})",
+                late,
+            )
+            conn.commit()
+
+    by_id = []
+    real = source.read_attempts
+    monkeypatch.setattr(
+        source, "read_attempts", lambda conn, d, ids: by_id.append(len(ids)) or real(conn, d, ids)
+    )
+    clock = live_clock(day)
+    clock.hooks.append((start + timedelta(seconds=121, milliseconds=500), write_late))
+    summary = run(db_url, day, now=clock.now, sleep=clock.sleep)
+    assert summary.mode == "live" and by_id == [len(late)]
+    live = outcome(db_url, day)
+    last = max(t for t, *_ in replay["ticks"])
+    assert [r for r in live["ticks"] if r[0] == last] == [r for r in replay["ticks"] if r[0] == last]
+
+    def overall_attempts(ticks, at):
+        return next(r[2] for r in ticks if r[0] == at and r[1] == "overall")
+
+    at_0200, at_0210 = span[1], span[1] + timedelta(seconds=10)
+    assert overall_attempts(live["ticks"], at_0200) == overall_attempts(replay["ticks"], at_0200) - len(late)
+    assert overall_attempts(live["ticks"], at_0210) == overall_attempts(replay["ticks"], at_0210)
+
+
 def test_a_retried_live_monitor_resumes_after_its_last_tick_and_ends_the_same(db_url, same_data_replay):
     _, replay = same_data_replay
     clear_report(db_url, SAME_DATA_DAY)
@@ -187,10 +236,10 @@ def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
     down = (start + timedelta(minutes=2), start + timedelta(minutes=2, seconds=40))
     real_read = source.read_changes
 
-    def flaky(conn, day, lo, t, lo_status=None, second=None):
+    def flaky(conn, day, lo, t, lo_status=None, **kw):
         if down[0] <= t <= down[1]:
             raise psycopg.OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
-        return real_read(conn, day, lo, t, lo_status, second=second)
+        return real_read(conn, day, lo, t, lo_status, **kw)
 
     monkeypatch.setattr(source, "read_changes", flaky)
     sent = []

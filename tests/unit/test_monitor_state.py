@@ -11,7 +11,15 @@ import pytest
 from attempts_factory import DAY, at
 
 from delivery_window.monitor import metrics
-from delivery_window.monitor.state import AttemptStates, Batch, Directory, WindowState, from_us, to_us
+from delivery_window.monitor.state import (
+    AttemptStates,
+    Batch,
+    Directory,
+    Receipts,
+    WindowState,
+    from_us,
+    to_us,
+)
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Attempt
 
@@ -93,6 +101,43 @@ def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(se
         assert ws.snapshot(t) == naive(rows, advisors, t), t
         prev = t
     assert len(ws.pending) == 0 or max(ws.pending.status_us) > to_us(TICKS[-1])
+
+
+def feed_split(ws: WindowState, rows: list[Attempt], lo, lo_status, split, t) -> int:
+    """The loop's read: attempts made after ``split`` in full, the rest as receipts completed from memory, and
+    the ids never counted read again in full. Returns how many rows were read by id."""
+    got = changed(rows, lo, t, lo_status)
+    full, numbers = Batch.from_attempts([a for a in got if a.attempted_at > max(lo, split)])
+    ws.add_numbers(numbers)
+    old = [a for a in got if a.attempted_at <= split]
+    known, unseen = ws.complete(Receipts.from_batch(Batch.from_attempts(old)[0]))
+    late, numbers = Batch.from_attempts([a for a in old if a.attempt_id in set(unseen.tolist())])
+    ws.add_numbers(numbers)
+    ws.ingest(Batch.concat(Batch.concat(full, known), late), t)
+    return len(late)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_receipts_completed_from_remembered_fields_equal_full_rows_at_every_tick(seed):
+    """Live: rows written up to 12 s after their attempt; each read re-reads 15 s, gets the attempts of earlier
+    ticks as receipts only (four columns) and reads by id the few it had never counted."""
+    rows, advisors = random_day(seed)
+
+    def visible(t):
+        return [
+            a for a in rows if a.attempted_at + timedelta(seconds=12 if a.attempt_id % 7 == 0 else 0) <= t
+        ]
+
+    ws, prev, by_id = new_state(advisors), None, 0
+    for t in TICKS:
+        if prev is None:
+            lo = lo_status = split = START - timedelta(days=1)
+        else:
+            lo, lo_status, split = prev - timedelta(seconds=15), prev - timedelta(seconds=15), prev
+        by_id += feed_split(ws, visible(t), lo, lo_status, split, t)
+        assert ws.snapshot(t) == naive(visible(t), advisors, t), t
+        prev = t
+    assert by_id > 10  # the late rows came through the by-id read
 
 
 def test_a_fresh_copy_of_a_pending_row_counts_once():
@@ -198,6 +243,21 @@ def test_attempt_states_follow_any_ids():
     s.set(ids, np.arange(1, 7, dtype=np.int8))
     assert s.get(ids).tolist() == [1, 2, 3, 4, 5, 6]
     assert s.get(np.array([2, 10**12 + 2], np.int64)).tolist() == [0, 0]
+    rows = Batch.empty()
+    rows.attempt_id, rows.attempted_us, rows.advisor_key = ids, ids * 10, -ids
+    rows.number_key, rows.latency_ms, rows.segment = (
+        ids + 1,
+        np.arange(6, dtype=np.int32),
+        np.full(6, 3, np.int16),
+    )
+    s.remember(rows)
+    got = s.recall(np.array([7 * 10**15, 4096, 5], np.int64))
+    assert got["attempted_us"].tolist() == [7 * 10**16, 40960, 0] and got["advisor_key"].tolist() == [
+        -7 * 10**15,
+        -4096,
+        0,
+    ]
+    assert got["latency_ms"].tolist() == [5, 2, 0] and got["segment"].tolist() == [3, 3, 0]
 
 
 def test_microsecond_time_round_trip():

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from delivery_window import notify, store, window
 from delivery_window.monitor import metrics, posts, rules, source
-from delivery_window.monitor.state import WindowState
+from delivery_window.monitor.state import Batch, WindowState
 from delivery_window.protocol import Protocol
 from delivery_window.records import Firing
 
@@ -137,20 +137,30 @@ class _Monitor:
         self.prev = until
         return rows
 
-    def _read(self, lo: datetime, lo_status: datetime, t: datetime) -> int:
-        """Read and ingest; a long span (first tick of a late start, resume) goes in chunks to bound memory."""
+    def _read(self, lo: datetime, lo_status: datetime, t: datetime, split: datetime | None = None) -> int:
+        """Read and ingest; a long span (first tick of a late start, resume) goes in chunks to bound memory.
+
+        Attempts made after ``split`` come in full, those made by it (read before) as receipts only.
+        """
         read_at = self.now()
-        spans = [(lo, lo_status, t)]
+        spans = [(lo, lo_status, t, split)]
         if lo_status <= lo and (t - lo) > CATCH_UP_CHUNK:
             # every receipt up to t belongs to an attempt made by t: the attempts alone say it all
             edges = [lo, max(lo, self.start - CATCH_UP_CHUNK)]
             while edges[-1] + CATCH_UP_CHUNK < t:
                 edges.append(edges[-1] + CATCH_UP_CHUNK)
             edges.append(t)
-            spans = [(a, t, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+            spans = [(a, t, b, None) for a, b in zip(edges, edges[1:], strict=False) if b > a]
         rows = 0
-        for a, a_status, b in spans:
-            batch = source.read_changes(self.conn, self.day, a, b, a_status, second=self.second)
+        for a, a_status, b, a_split in spans:
+            changes = source.read_changes(
+                self.conn, self.day, a, b, a_status, split=a_split, second=self.second
+            )
+            known, unseen = self.state.complete(changes.receipts)
+            batch = Batch.concat(changes.rows, known)
+            if unseen.size:  # written after the read of their time: read them in full, once
+                log.info("%d attempts written late, read by id", unseen.size)
+                batch = Batch.concat(batch, source.read_attempts(self.conn, self.day, unseen.tolist()))
             unknown = self.state.unknown_numbers(batch)
             if unknown:
                 names = source.numbers_by_key(self.conn, self.day, min(a, a_status), b, sorted(unknown))
@@ -158,7 +168,7 @@ class _Monitor:
                 names.update({k: f"unknown-{k & 0xFFFFFFFF:08x}" for k in missing})
                 self.state.add_numbers(names)
             self.state.ingest(batch, t)  # as of t: outcomes after t wait in memory
-            rows += len(batch)
+            rows += len(changes)
         self.last_read_at = read_at  # only a read that succeeded moves the bound
         return rows
 
@@ -175,7 +185,7 @@ class _Monitor:
             everything = self.start - timedelta(days=1)  # first tick: every attempt of the day made by t
             return self._read(everything, everything, t)
         unseen = self.last_read_at - timedelta(seconds=self.p.monitor.late_row_seconds)
-        return self._read(min(self.prev, unseen), unseen, t)
+        return self._read(min(self.prev, unseen), unseen, t, split=self.prev)
 
     def resolve_advisors(self, snap) -> None:
         keys = [

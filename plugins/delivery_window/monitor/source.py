@@ -1,6 +1,7 @@
 """What the monitor reads and writes, through ``sql/queries`` (bind parameters only).
 
-The tick read (``read_changes``) returns one packed bytea per tick that numpy decodes into a ``Batch``; the rest
+The tick read (``read_changes``) returns two packed byteas per tick that numpy decodes: new attempts in full
+(``Batch``) and receipts of attempts read before (``Receipts``, four columns); the rest
 is small: the advisor directory once per run, names of numbers/advisors only when a scope or an alert needs
 one, the latency baseline, template observations, and the resume watermark.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from delivery_window import store
 from delivery_window.monitor.metrics import TickMetrics
-from delivery_window.monitor.state import Batch, Directory
+from delivery_window.monitor.state import Batch, Directory, Receipts
 from delivery_window.paths import query
 from delivery_window.protocol import Protocol
 
@@ -38,43 +40,71 @@ def _fetch_binary(conn, name: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: bytes(v) if isinstance(v, memoryview | bytearray) else v for k, v in row.items()}
 
 
+@dataclass
+class Changes:
+    """One tick's read: attempts no earlier read returned (in full) and receipts of attempts read before."""
+
+    rows: Batch
+    receipts: Receipts
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.receipts)
+
+
 def read_changes(
-    conn, day: date, lo: datetime, t: datetime, lo_status: datetime | None = None, *, second=None
-) -> Batch:
+    conn,
+    day: date,
+    lo: datetime,
+    t: datetime,
+    lo_status: datetime | None = None,
+    *,
+    split: datetime | None = None,
+    second=None,
+) -> Changes:
     """Attempts made in (lo, t] and attempts whose receipt arrived in (lo_status, t] (default: lo), one row each.
 
-    With a ``second`` connection the read is split in two disjoint halves (by attempt_id) run at once: the
-    server's work per row (hashing, packing) then uses two cores.
+    Attempts made after ``split`` (default: lo) come in full; those made by ``split`` (an earlier read returned
+    them) come as ``Receipts``. With a ``second`` connection the read is split in two disjoint halves (by
+    attempt_id) run at once: the server's work per row (hashing, packing) then uses two cores.
     """
     params = {
         "delivery_date": day,
         "lo_attempted": lo,
         "lo_status": lo if lo_status is None else lo_status,
+        "split": lo if split is None else split,
         "t": t,
     }
     if second is None:
-        return Batch.from_blob(
-            _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 1, "part": 0})["rows"]
-        )
+        row = _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 1, "part": 0})
+        return Changes(Batch.from_blob(row["rows"]), Receipts.from_blob(row["receipts"]))
     other: dict[str, Any] = {}
 
     def read_other() -> None:
         try:
-            other["rows"] = _fetch_binary(
-                second, "select_attempt_changes", {**params, "parts": 2, "part": 1}
-            )["rows"]
+            other["row"] = _fetch_binary(second, "select_attempt_changes", {**params, "parts": 2, "part": 1})
         except BaseException as exc:  # re-raised in the caller's thread
             other["error"] = exc
 
     worker = threading.Thread(target=read_other, name="monitor-read", daemon=True)
     worker.start()
     try:
-        mine = _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 2, "part": 0})["rows"]
+        mine = _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 2, "part": 0})
     finally:
         worker.join()
     if "error" in other:
         raise other["error"]
-    return Batch.from_blob((mine or b"") + (other["rows"] or b""))
+    theirs = other["row"]
+    return Changes(
+        Batch.from_blob(mine["rows"] + theirs["rows"]),
+        Receipts.from_blob(mine["receipts"] + theirs["receipts"]),
+    )
+
+
+def read_attempts(conn, day: date, ids: Sequence[int]) -> Batch:
+    """Attempts of ``day`` by id, in full (rows written after the read that should have returned them)."""
+    return Batch.from_blob(
+        _fetch_binary(conn, "select_attempts_by_id", {"delivery_date": day, "ids": list(ids)})["rows"]
+    )
 
 
 def load_directory(conn) -> Directory:

@@ -10,7 +10,9 @@ adds them to per-second buckets, so every metric and sliding-window rule is a su
 - API latency goes into a latency sketch per scope: a histogram with one bin per millisecond (two-level, so a
   percentile is a short scan). It is exact up to ``LATENCY_MAX_MS``; slower calls count at that value;
 - a small per-attempt state (``AttemptStates``: "attempt counted", "outcome counted") makes every row count
-  once even when a read returns it again (the live re-read of late rows, a delivered row later marked read).
+  once even when a read returns it again (the live re-read of late rows, a delivered row later marked read);
+- it also remembers each counted attempt's scope fields (time, latency, segment, number, advisor), so a row read
+  again for its receipt needs only ``Receipts``' four columns (``WindowState.complete`` fills in the rest).
 
 ``WindowState.snapshot(t)`` turns the buckets into the tick's ``TickMetrics`` rows and the sums the alert rules
 need (``Snapshot``); ``naive_snapshot`` in ``metrics`` computes the same from a plain list of attempts.
@@ -144,6 +146,42 @@ _ASCII_STATUS = np.zeros(128, np.int8)
 for _name, _code in STATUS_CODE.items():
     _ASCII_STATUS[ord(_name[0])] = _code
 
+# The receipts layout of select_attempt_changes.sql: rows of attempts an earlier read already returned.
+RECEIPT_WIRE = np.dtype(
+    [("attempt_id", ">i8"), ("status_us", ">i8"), ("error_code", ">i4"), ("status", ">i2")]
+)
+
+
+@dataclass
+class Receipts:
+    """The latest status of attempts read before (their other fields are remembered by ``AttemptStates``)."""
+
+    attempt_id: np.ndarray  # int64
+    status_us: np.ndarray  # int64
+    status: np.ndarray  # int8, STATUS_CODE
+    error_code: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return int(self.attempt_id.shape[0])
+
+    @staticmethod
+    def from_blob(blob: bytes) -> Receipts:
+        rec = np.frombuffer(blob, dtype=RECEIPT_WIRE)
+        return Receipts(
+            attempt_id=rec["attempt_id"].astype(np.int64),
+            status_us=rec["status_us"].astype(np.int64),
+            status=_ASCII_STATUS[np.clip(rec["status"].astype(np.int16), 0, 127)],
+            error_code=rec["error_code"].astype(np.int64),
+        )
+
+    @staticmethod
+    def from_batch(batch: Batch) -> Receipts:
+        """The receipt columns of full rows (tests)."""
+        return Receipts(batch.attempt_id, batch.status_us, batch.status, batch.error_code)
+
+
+_SLOT = np.dtype([("key", np.int64), ("row", np.int64)])
+
 
 class KeyIndex:
     """A hash table from 64-bit keys to row positions, probed for many keys at once (open addressing).
@@ -156,16 +194,17 @@ class KeyIndex:
         n = int(keys.size)
         self.bits = max(4, int(np.ceil(np.log2(max(2 * n, 1)))))  # load factor <= 1/2
         self.mask = (1 << self.bits) - 1
-        self.keys = np.zeros(1 << self.bits, np.int64)
-        self.rows = np.full(1 << self.bits, -1, np.int64)
+        self.table = np.zeros(1 << self.bits, _SLOT)  # key and row side by side: one cache miss a probe
+        slot_key, slot_row = self.table["key"], self.table["row"]  # views into the table
+        slot_row[:] = -1
         todo = np.arange(n)
         slot = keys & self.mask
         while todo.size:
-            free = self.rows[slot] == -1
+            free = slot_row[slot] == -1
             cand, cand_slot = todo[free], slot[free]
             taken, first = np.unique(cand_slot, return_index=True)
             winners = cand[first]
-            self.keys[taken], self.rows[taken] = keys[winners], winners
+            slot_key[taken], slot_row[taken] = keys[winners], winners
             placed = np.zeros(n, bool)
             placed[winners] = True
             left = ~placed[todo]
@@ -177,8 +216,9 @@ class KeyIndex:
         idx = np.arange(keys.size)
         slot = keys & self.mask
         while idx.size:
-            rows = self.rows[slot]
-            hit = (rows >= 0) & (self.keys[slot] == keys[idx])
+            entry = self.table[slot]
+            rows = entry["row"]
+            hit = (rows >= 0) & (entry["key"] == keys[idx])
             out[idx[hit]] = rows[hit]
             more = (rows >= 0) & ~hit
             idx, slot = idx[more], (slot[more] + 1) & self.mask
@@ -220,51 +260,82 @@ class Directory:
 
 
 class AttemptStates:
-    """Per-attempt flags (bit 0: attempt counted; bits 1-2: outcome counted, 1 delivered / 2 failed).
+    """Per-attempt flags (bit 0: attempt counted; bits 1-2: outcome counted, 1 delivered / 2 failed) and the
+    remembered scope fields of every counted attempt (``SCOPE_FIELDS``: 31 bytes an attempt).
 
     Paged by attempt id, so memory follows the ids actually seen (ids of a day are close together: a sequence
-    or a time-ordered id uses a few pages per million attempts; 1 byte per id in a page).
+    or a time-ordered id uses a few pages per million attempts).
     """
 
     def __init__(self) -> None:
-        self.pages: dict[int, np.ndarray] = {}
+        self.pages: dict[int, np.ndarray] = {}  # flags, 1 byte an id
+        self.fields: dict[int, np.ndarray] = {}  # SCOPE_FIELDS records, allocated on the first remember
 
     @staticmethod
-    def _pages(page: np.ndarray) -> list[int]:
+    def _split(ids: np.ndarray):
+        """(page, positions in ids, offsets in the page) of every page ``ids`` touch."""
+        page = ids >> _PAGE_BITS
+        offset = ids & ((1 << _PAGE_BITS) - 1)
         lo, hi = int(page.min()), int(page.max())
+        if lo == hi:  # the usual case: one read's ids are nearly consecutive
+            yield lo, slice(None), offset
+            return
         # ids of one read are nearly consecutive: walk the range instead of sorting to find the pages
-        return list(range(lo, hi + 1)) if hi - lo < 64 else np.unique(page).tolist()
+        for p in range(lo, hi + 1) if hi - lo < 64 else np.unique(page).tolist():
+            m = np.flatnonzero(page == p)
+            if m.size:
+                yield p, m, offset[m]
 
     def get(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(ids.shape, np.int8)
         if ids.size == 0:
             return out
-        page = ids >> _PAGE_BITS
-        offset = ids & ((1 << _PAGE_BITS) - 1)
-        for p in self._pages(page):
+        for p, at, offset in self._split(ids):
             arr = self.pages.get(p)
             if arr is not None:
-                m = page == p
-                out[m] = arr[offset[m]]
+                out[at] = arr[offset]
         return out
 
     def set(self, ids: np.ndarray, values: np.ndarray) -> None:
         if ids.size == 0:
             return
-        page = ids >> _PAGE_BITS
-        offset = ids & ((1 << _PAGE_BITS) - 1)
-        for p in self._pages(page):
-            m = page == p
-            if not m.any():
-                continue
+        for p, at, offset in self._split(ids):
             arr = self.pages.get(p)
             if arr is None:
                 arr = self.pages[p] = np.zeros(1 << _PAGE_BITS, np.int8)
-            arr[offset[m]] = values[m]
+            arr[offset] = values[at]
+
+    def remember(self, batch: Batch) -> None:
+        """Keep the scope fields of ``batch``'s rows (attempts counted now)."""
+        if len(batch) == 0:
+            return
+        for p, at, offset in self._split(batch.attempt_id):
+            arr = self.fields.get(p)
+            if arr is None:
+                arr = self.fields[p] = np.zeros(1 << _PAGE_BITS, SCOPE_FIELDS)
+            for f in SCOPE_FIELDS.names:
+                arr[f][offset] = getattr(batch, f)[at]
+
+    def recall(self, ids: np.ndarray) -> np.ndarray:
+        """The remembered ``SCOPE_FIELDS`` of ``ids`` (zeros for an id never remembered)."""
+        out = np.zeros(ids.shape, SCOPE_FIELDS)
+        if ids.size == 0:
+            return out
+        for p, at, offset in self._split(ids):
+            arr = self.fields.get(p)
+            if arr is not None:
+                out[at] = arr[offset]
+        return out
 
     @property
     def nbytes(self) -> int:
-        return len(self.pages) << _PAGE_BITS
+        return (len(self.pages) << _PAGE_BITS) + len(self.fields) * (SCOPE_FIELDS.itemsize << _PAGE_BITS)
+
+
+SCOPE_FIELDS = np.dtype(
+    [("attempted_us", np.int64), ("number_key", np.int64), ("advisor_key", np.int64), ("latency_ms", np.int32),
+     ("segment", np.int16)]
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -451,8 +522,36 @@ class WindowState:
 
         flags = new_att.astype(np.int8) | np.where(new_out, cls << 1, 0).astype(np.int8)
         self.states.set(ids, state | flags | np.where(wait, _PENDING, 0).astype(np.int8))
+        if new_att.any():
+            self.states.remember(batch.take(keep[new_att]))
         self.rows_ingested += int(keep.size)
         return int(keep.size)
+
+    def complete(self, receipts: Receipts) -> tuple[Batch, np.ndarray]:
+        """Full rows for the receipts of attempts already counted (their remembered fields), and the ids of
+        attempts never counted (rows written after an earlier read: the caller reads those in full).
+
+        A receipt that changes nothing (status still "sent", outcome already counted) is dropped here.
+        """
+        if len(receipts) == 0:
+            return Batch.empty(), np.zeros(0, np.int64)
+        state = self.states.get(receipts.attempt_id)
+        counted = (state & _ATTEMPT) != 0
+        useful = counted & (((state >> 1) & 3) == 0) & (receipts.status != STATUS_CODE["sent"])
+        ids = receipts.attempt_id[useful]
+        rec = self.states.recall(ids)
+        batch = Batch(
+            attempt_id=ids,
+            attempted_us=rec["attempted_us"],
+            status_us=receipts.status_us[useful],
+            status=receipts.status[useful],
+            error_code=receipts.error_code[useful],
+            latency_ms=rec["latency_ms"],
+            segment=rec["segment"],
+            number_key=rec["number_key"],
+            advisor_key=rec["advisor_key"],
+        )
+        return batch, receipts.attempt_id[~counted]
 
     @staticmethod
     def _add(
@@ -557,7 +656,7 @@ class WindowState:
     def nbytes(self) -> int:
         """Memory held by the aggregates (arrays and attempt states)."""
         index = self.directory.index
-        extra = index.keys.nbytes + index.rows.nbytes + self.directory.keys.nbytes if index else 0
+        extra = index.table.nbytes + self.directory.keys.nbytes if index else 0
         arrays = (self.att, self.res, self.fail, self.hist, self.coarse, self.seen, self.reached, self.ev_bucket,
                   self.ev_key, self.ev_code, *(getattr(self.pending, f) for f in _FIELDS))  # fmt: skip
         return sum(a.nbytes for a in arrays) + self.states.nbytes + extra
