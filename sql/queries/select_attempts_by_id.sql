@@ -6,10 +6,8 @@ SELECT coalesce(string_agg(
            || timestamptz_send(status_at)
            || int8send(hashtextextended(advisor_id, 0))
            || int8send(hashtextextended(phone_number_id, 0))
-           || int4send(coalesce(error_code, -1))
-           || int4send(coalesce(api_latency_ms, 0))
-           || int2send(segment)
-           || int2send(ascii(status)::smallint),
+           || int8send((coalesce(error_code, -1)::int8 << 32) | (coalesce(api_latency_ms, 0)::int8 & 4294967295))
+           || int4send((segment::int4 << 16) | least(ascii(status), 255)),
            ''::bytea), ''::bytea) AS rows
 FROM platform.delivery_attempts
 WHERE delivery_date = %(delivery_date)s AND attempt_id = ANY(%(ids)s)
