@@ -1,19 +1,21 @@
 """sql/roles.sql: the app login reads platform, writes delivery_ops, and can do nothing else.
 
 Two orders are tested: roles.sql after the migrations (the session database), and roles.sql on a database
-whose report schema does not exist yet, migrated afterwards by a non-superuser owner of the database. The
-platform tables there belong to another role, as they do in production.
+whose report schema does not exist yet, migrated afterwards by a non-superuser owner, as in docker-compose.yaml
+(delivery-db-init applies roles.sql; the DAG's first task migrates as `delivery_db_owner`). The platform
+tables there belong to another role, as they do in production.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 import psycopg
 import pytest
 
-from delivery_window import runtime
-from delivery_window.migrate import apply_migrations
+from delivery_window import runtime, tasks
+from delivery_window.migrate import apply_migrations, discover, migration_conn_id
 from delivery_window.paths import SQL_DIR
 from delivery_window.sandbox.scenarios import apply_source_contract
 
@@ -119,3 +121,21 @@ def test_a_platform_table_added_later_is_readable(roles_first_url):
 def test_app_cannot_change_the_source_or_the_schema(app_conn, statement):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         app_conn.execute(statement)
+
+
+def test_migration_task_runs_on_the_owner_connection(db_url, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB", "postgresql://nobody@127.0.0.1:1/none")  # unreachable
+    monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB_OWNER", db_url)
+    assert migration_conn_id() == "delivery_db_owner"
+    tasks.migrate_report_schema()  # would fail to connect on delivery_db
+
+
+def test_migration_task_falls_back_to_delivery_db_and_says_so(db_url, monkeypatch, caplog):
+    monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB", db_url)
+    monkeypatch.delenv("AIRFLOW_CONN_DELIVERY_DB_OWNER", raising=False)
+    with caplog.at_level(logging.WARNING, logger="delivery_window.migrate"):
+        tasks.migrate_report_schema()
+    assert "connection delivery_db_owner is not defined; migrating with delivery_db" in caplog.text
+    with psycopg.connect(db_url) as conn:
+        applied = {v for (v,) in conn.execute("SELECT version FROM delivery_ops.schema_migrations")}
+    assert {m.version for m in discover()} <= applied
