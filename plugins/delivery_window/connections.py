@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 
+# In production DELIVERY_DB logs in as delivery_window_app (sql/roles.sql: no DDL, no platform writes), and
+# DELIVERY_DB_OWNER as the owner of delivery_ops, for the schema migrations only (migrate_report_schema).
+# DELIVERY_DB_OWNER is optional: where it is not defined (demo, tests, a dev box) the migrations use DELIVERY_DB.
 DELIVERY_DB = "delivery_db"  # postgres: platform.* (read) and delivery_ops.* (write)
+DELIVERY_DB_OWNER = "delivery_db_owner"
 REDIS = "delivery_redis"  # redis: delivery cache / queue
 WHATSAPP = "whatsapp_cloud"  # http: Graph API; password = token; extra: api_version, waba_id
 CLOUDINARY = "cloudinary"  # http: login/password = api_key/api_secret; extra: cloud_name

@@ -7,12 +7,14 @@ error (fix forward with a new migration instead of editing history).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from delivery_window.paths import MIGRATIONS_DIR
 
+log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any constant works; it only has to be the same for every process that migrates this database.
 _LOCK_ID = 0x64_77_6D_67  # "dwmg"
@@ -55,6 +57,26 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     if len(set(versions)) != len(versions):
         raise MigrationError(f"duplicate migration versions in {directory}: {versions}")
     return found
+
+
+def migration_conn_id() -> str:
+    """The connection id that runs DDL: ``delivery_db_owner`` when defined, else ``delivery_db`` (logged).
+
+    In production ``delivery_db`` is the least-privilege app login (sql/roles.sql), which cannot create
+    tables; the fallback keeps the demo, the tests and a dev box, which define only ``delivery_db``, working.
+    """
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from delivery_window.connections import DELIVERY_DB, DELIVERY_DB_OWNER
+
+    try:
+        BaseHook.get_connection(DELIVERY_DB_OWNER)
+    except AirflowNotFoundException:
+        # A warning: in production this means the app login will try DDL and fail with "permission denied".
+        log.warning("connection %s is not defined; migrating with %s", DELIVERY_DB_OWNER, DELIVERY_DB)
+        return DELIVERY_DB
+    return DELIVERY_DB_OWNER
 
 
 def apply_migrations(conn, directory: Path = MIGRATIONS_DIR) -> list[str]:

@@ -27,10 +27,10 @@ def _now() -> datetime:
 
 
 def migrate_report_schema() -> list[str]:
-    """Apply pending ``sql/migrations`` to the delivery database (idempotent)."""
-    from delivery_window.migrate import apply_migrations
+    """Apply pending ``sql/migrations`` to the delivery database as its owner (idempotent)."""
+    from delivery_window.migrate import apply_migrations, migration_conn_id
 
-    with store.report_db() as conn:
+    with store.report_db(migration_conn_id()) as conn:
         return apply_migrations(conn)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 import yaml
 from jsonschema import Draft201909Validator
@@ -59,6 +60,55 @@ def test_compose_sets_exactly_the_connections_the_code_uses():
     example = (ROOT / ".env.example").read_text()
     for conn_id in connection_ids():
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in example, conn_id
+
+
+def _default_login(name: str) -> str:
+    """The login of the URL a ``${NAME:-postgresql://...}`` connection falls back to."""
+    value = COMPOSE["x-airflow-common"]["environment"][name]
+    m = re.fullmatch(rf"\$\{{{name}:-(.*)\}}", value)
+    assert m, value
+    url = urlsplit(re.sub(r"\$\{[^}]*\}", "password", m.group(1)))
+    assert (url.hostname, url.path) == ("postgres", "/delivery"), value
+    return url.username
+
+
+def test_tasks_log_in_as_the_app_and_only_migrations_as_the_database_owner():
+    assert _default_login("AIRFLOW_CONN_DELIVERY_DB") == "delivery_window_app"
+    assert (
+        "${DELIVERY_APP_DB_PASSWORD:?"
+        in COMPOSE["x-airflow-common"]["environment"]["AIRFLOW_CONN_DELIVERY_DB"]
+    )
+    assert _default_login("AIRFLOW_CONN_DELIVERY_DB_OWNER") == "delivery"
+    as_owner = {
+        name
+        for env in [COMPOSE["x-airflow-common"]["environment"]]
+        + [svc.get("environment", {}) for svc in COMPOSE["services"].values()]
+        if isinstance(env, dict)
+        for name, value in env.items()
+        if name.startswith("AIRFLOW_CONN_") and "://delivery:" in str(value)
+    }
+    assert as_owner == {"AIRFLOW_CONN_DELIVERY_DB_OWNER"}
+    assert "CREATE ROLE delivery_window_app LOGIN" in (ROOT / "sql/roles.sql").read_text()
+    example = (ROOT / ".env.example").read_text()
+    assert "# AIRFLOW_CONN_DELIVERY_DB=postgresql://delivery_window_app:" in example
+    assert re.search(r"^DELIVERY_APP_DB_PASSWORD=CHANGE_ME", example, re.M)
+
+
+def test_db_init_applies_roles_sql_as_the_superuser_and_sets_the_app_password():
+    init = COMPOSE["services"]["delivery-db-init"]
+    assert init["environment"]["PGUSER"] == COMPOSE["services"]["postgres"]["environment"]["POSTGRES_USER"]
+    assert init["environment"]["DELIVERY_APP_DB_PASSWORD"] == "${DELIVERY_APP_DB_PASSWORD:?set in .env}"
+    script = init["command"][-1]
+    roles_block = script[
+        script.index('psql -v ON_ERROR_STOP=1 -v app_pw="$${DELIVERY_APP_DB_PASSWORD}" -d delivery') :
+    ]
+    assert roles_block.splitlines()[1:3] == [
+        "\\i /sql/roles.sql",
+        "SELECT format('ALTER ROLE delivery_window_app PASSWORD %L', :'app_pw')\\gexec",
+    ]
+    # After the platform tables exist (roles.sql grants on them); as the superuser: `delivery` cannot create roles.
+    assert script.index("/sql/source_contract.sql") < script.index("/sql/roles.sql")
+    assert "PGUSER=" not in roles_block
 
 
 def test_env_names_the_package_reads_are_set_or_documented():
