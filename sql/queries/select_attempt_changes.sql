@@ -1,18 +1,18 @@
--- The monitor's incremental read (monitor/source.py): the rows of one delivery day that changed its picture by t,
--- in two packed parts (one statement, so one round trip):
---   rows:     attempts made in (lo_full, t], in full — attempts no earlier read returned;
---   receipts: attempts made in (lo_attempted, split] (the live re-read of late-written rows) and attempts made by
---             split whose receipt arrived in (lo_status, t] (status_at moves with every receipt) — only their
---             id, status, receipt time and error code: the monitor remembers the rest of every attempt it
+-- The monitor's incremental read (monitor/source.py): the rows of one delivery day that changed its picture, as two
+-- packed byteas (one statement, so one round trip):
+--   rows:     attempts made in (full_lo, full_hi], in full — attempts no earlier read returned;
+--   receipts: attempts made in (again_lo, again_hi] (the live re-read of late-written rows) and attempts made by
+--             split whose receipt arrived in (status_lo, status_hi] (status_at moves with every receipt) — only
+--             their id, status, receipt time and error code: the monitor remembers the rest of every attempt it
 --             counted (monitor/state.py AttemptStates), and reads in full, by id, the few it never saw.
--- lo_full = greatest(lo_attempted, split); the loop sets the bounds from the previous tick (split) and the previous
--- read's time (a replay, whose previous read came after every receipt, reads no receipts again). Served by the
--- contract's two indexes, (delivery_date, attempted_at) and (delivery_date, status_at).
+-- The loop sets the bounds from the previous tick (split) and the previous read's time (a replay, whose previous
+-- read came after every receipt, reads no receipts again), and cuts each range into time slices that two
+-- connections read at once (each slice is a short range scan of its own). Served by the contract's two indexes,
+-- (delivery_date, attempted_at) and (delivery_date, status_at, attempted_at).
 -- Rows come as one bytea of fixed-width big-endian records each (monitor/state.py WIRE, RECEIPT_WIRE) that numpy
 -- decodes in one call: a tick at 1M attempts per window reads ~35k attempts, far too many for a tuple each. Small
 -- fields share a word: each send call and concatenation is most of the server's cost per row.
 -- Ids are keyed with hashtextextended (64 bit) and named again through the key only when a rule needs a name.
--- parts/part split the read into disjoint halves by attempt_id that two connections run at once (parts = 1: all).
 SELECT (SELECT coalesce(string_agg(
                    int8send(attempt_id)
                    || timestamptz_send(attempted_at)
@@ -24,8 +24,7 @@ SELECT (SELECT coalesce(string_agg(
                    ''::bytea), ''::bytea)
         FROM platform.delivery_attempts
         WHERE delivery_date = %(delivery_date)s
-          AND attempted_at > greatest(%(lo_attempted)s, %(split)s) AND attempted_at <= %(t)s
-          AND attempt_id %% %(parts)s = %(part)s) AS rows,
+          AND attempted_at > %(full_lo)s AND attempted_at <= %(full_hi)s) AS rows,
        (SELECT coalesce(string_agg(
                    int8send(attempt_id)
                    || timestamptz_send(status_at)
@@ -33,7 +32,6 @@ SELECT (SELECT coalesce(string_agg(
                    ''::bytea), ''::bytea)
         FROM platform.delivery_attempts
         WHERE delivery_date = %(delivery_date)s
-          AND ((attempted_at > %(lo_attempted)s AND attempted_at <= %(split)s)
-               OR (status_at > %(lo_status)s AND status_at <= %(t)s AND status <> 'sent'
-                   AND attempted_at <= %(split)s))
-          AND attempt_id %% %(parts)s = %(part)s) AS receipts
+          AND ((attempted_at > %(again_lo)s AND attempted_at <= %(again_hi)s)
+               OR (status_at > %(status_lo)s AND status_at <= %(status_hi)s AND status <> 'sent'
+                   AND attempted_at <= %(split)s))) AS receipts

@@ -84,10 +84,22 @@ def outcome(db_url: str, day: date) -> dict:
 
 
 def run(db_url: str, day: date, **kw) -> loop.MonitorSummary:
+    """One monitor run with a second connection, as the Airflow task runs it (reads in slices over both)."""
     kw.setdefault("push_series", None)
     kw.setdefault("poll_templates", None)
-    with psycopg.connect(db_url) as conn:
-        return loop.run_monitor(conn, day, P, dry_run=kw.pop("dry_run", True), **kw)
+    opened = []
+
+    def connect():
+        opened.append(psycopg.connect(db_url))
+        return opened[-1]
+
+    kw.setdefault("connect", connect)
+    try:
+        with psycopg.connect(db_url) as conn:
+            return loop.run_monitor(conn, day, P, dry_run=kw.pop("dry_run", True), **kw)
+    finally:
+        for c in opened:
+            c.close()
 
 
 def live_clock(day: date) -> FakeClock:
@@ -234,14 +246,14 @@ def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
     prepare(db_url, "healthy", DB_FAILURE_DAY)
     start = window.at(DB_FAILURE_DAY, "delivery_start")
     down = (start + timedelta(minutes=2), start + timedelta(minutes=2, seconds=40))
-    real_read = source.read_changes
+    real_read = source.iter_changes
 
-    def flaky(conn, day, lo, t, lo_status=None, **kw):
+    def flaky(conns, day, lo, t, lo_status, **kw):
         if down[0] <= t <= down[1]:
             raise psycopg.OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
-        return real_read(conn, day, lo, t, lo_status, **kw)
+        return real_read(conns, day, lo, t, lo_status, **kw)
 
-    monkeypatch.setattr(source, "read_changes", flaky)
+    monkeypatch.setattr(source, "iter_changes", flaky)
     sent = []
     monkeypatch.setattr(loop.notify, "send_via_providers", lambda *a: sent.append(a))
     real_flush = loop.notify.flush

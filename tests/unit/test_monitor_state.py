@@ -58,10 +58,16 @@ def new_state(advisors, floor=1) -> WindowState:
     return WindowState(START, CLOSE, Directory.from_advisors(advisors), advisor_failures_floor=floor)
 
 
-def feed(ws: WindowState, rows: list[Attempt], t) -> None:
-    batch, numbers = Batch.from_attempts(rows)
-    ws.add_numbers(numbers)
-    ws.ingest(batch, t)
+def feed(ws: WindowState, rows: list[Attempt], t, pieces: int = 1) -> None:
+    """Ingest ``rows`` as of ``t``; in several pieces like a sliced read, where a row may come in two pieces."""
+    chunks = [rows[k::pieces] for k in range(pieces)]
+    if pieces > 1:
+        # a second copy of some rows of other pieces (one piece never holds a row twice: one query's rows)
+        chunks[-1] = chunks[-1] + [r for i, r in enumerate(rows) if i % 5 == 0 and i % pieces != pieces - 1]
+    for chunk in chunks:
+        batch, numbers = Batch.from_attempts(chunk)
+        ws.add_numbers(numbers)
+        ws.ingest(batch, t)
 
 
 def changed(rows, lo, t, lo_status=None):
@@ -78,18 +84,20 @@ def naive(rows, advisors, t, floor=1):
 
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("overlap_s", [0, 5, 30])
-def test_tick_by_tick_reads_equal_the_whole_list_at_every_tick(seed, overlap_s):
+@pytest.mark.parametrize("pieces", [1, 3])
+def test_tick_by_tick_reads_equal_the_whole_list_at_every_tick(seed, overlap_s, pieces):
     rows, advisors = random_day(seed)
     ws, prev = new_state(advisors), None
     for t in TICKS:
         lo = START - timedelta(days=1) if prev is None else prev - timedelta(seconds=overlap_s)
-        feed(ws, changed(rows, lo, t), t)
+        feed(ws, changed(rows, lo, t), t, pieces)
         assert ws.snapshot(t) == naive(rows, advisors, t), t
         prev = t
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(seed):
+@pytest.mark.parametrize("pieces", [1, 4])
+def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(seed, pieces):
     """A replay's previous read came after every receipt: it re-reads no receipts, the pending outcomes count
     at their tick."""
     rows, advisors = random_day(seed)
@@ -97,7 +105,7 @@ def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(se
     for t in TICKS:
         lo = START - timedelta(days=1) if prev is None else prev
         lo_status = START - timedelta(days=1) if prev is None else CLOSE + timedelta(days=1)
-        feed(ws, changed(rows, lo, t, lo_status), t)
+        feed(ws, changed(rows, lo, t, lo_status), t, pieces)
         assert ws.snapshot(t) == naive(rows, advisors, t), t
         prev = t
     assert len(ws.pending) == 0 or max(ws.pending.status_us) > to_us(TICKS[-1])

@@ -28,6 +28,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from delivery_window import notify, store, window
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import Batch, WindowState
@@ -36,6 +38,9 @@ from delivery_window.records import Firing
 
 log = logging.getLogger(__name__)
 CATCH_UP_CHUNK = timedelta(seconds=30)  # a resume or a late start reads the window in pieces this long
+READ_SLICES = (
+    4  # time slices of one read over two connections: aggregating one overlaps the server packing the next
+)
 
 
 @dataclass
@@ -152,25 +157,39 @@ class _Monitor:
             edges.append(t)
             spans = [(a, t, b, None) for a, b in zip(edges, edges[1:], strict=False) if b > a]
         rows = 0
+        conns = [c for c in (self.conn, self.second) if c is not None]
         for a, a_status, b, a_split in spans:
-            changes = source.read_changes(
-                self.conn, self.day, a, b, a_status, split=a_split, second=self.second
-            )
-            known, unseen = self.state.complete(changes.receipts)
-            batch = Batch.concat(changes.rows, known)
-            if unseen.size:  # written after the read of their time: read them in full, once
-                log.info("%d attempts written late, read by id", unseen.size)
-                batch = Batch.concat(batch, source.read_attempts(self.conn, self.day, unseen.tolist()))
-            unknown = self.state.unknown_numbers(batch)
-            if unknown:
-                names = source.numbers_by_key(self.conn, self.day, min(a, a_status), b, sorted(unknown))
-                missing = unknown - set(names)
-                names.update({k: f"unknown-{k & 0xFFFFFFFF:08x}" for k in missing})
-                self.state.add_numbers(names)
-            self.state.ingest(batch, t)  # as of t: outcomes after t wait in memory
-            rows += len(changes)
+            deferred = []  # slices that need the connection (names of new numbers, rows written late)
+            for changes in source.iter_changes(
+                conns, self.day, a, b, a_status, split=a if a_split is None else a_split,
+                pieces=READ_SLICES if len(conns) > 1 else 1,
+            ):  # fmt: skip
+                rows += len(changes)
+                known, unseen = self.state.complete(changes.receipts)
+                batch = Batch.concat(changes.rows, known)
+                if unseen.size or self.state.unknown_numbers(batch):
+                    deferred.append((batch, unseen))
+                else:
+                    self.state.ingest(batch, t)  # as of t: outcomes after t wait in memory
+            if deferred:
+                late = np.unique(np.concatenate([u for _, u in deferred]))
+                batches = [b for b, _ in deferred]
+                if late.size:  # written after the read of their time: read them in full, once
+                    log.info("%d attempts written late, read by id", late.size)
+                    batches.append(source.read_attempts(self.conn, self.day, late.tolist()))
+                for batch in batches:
+                    self._name_numbers(batch, min(a, a_status), b)
+                    self.state.ingest(batch, t)
         self.last_read_at = read_at  # only a read that succeeded moves the bound
         return rows
+
+    def _name_numbers(self, batch: Batch, lo: datetime, t: datetime) -> None:
+        """Give sender numbers first seen in ``batch`` a scope (their names from the rows of (lo, t])."""
+        unknown = self.state.unknown_numbers(batch)
+        if unknown:
+            names = source.numbers_by_key(self.conn, self.day, lo, t, sorted(unknown))
+            names.update({k: f"unknown-{k & 0xFFFFFFFF:08x}" for k in unknown - set(names)})
+            self.state.add_numbers(names)
 
     def read_tick(self, t: datetime) -> int:
         """Read what changed since the previous tick and add it to the aggregates.

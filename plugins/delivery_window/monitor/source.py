@@ -1,15 +1,16 @@
 """What the monitor reads and writes, through ``sql/queries`` (bind parameters only).
 
-The tick read (``read_changes``) returns two packed byteas per tick that numpy decodes: new attempts in full
-(``Batch``) and receipts of attempts read before (``Receipts``, four columns); the rest
+The tick read (``iter_changes``: time slices over two connections) returns packed byteas that numpy decodes: new
+attempts in full (``Batch``) and receipts of attempts read before (``Receipts``, four columns); the rest
 is small: the advisor directory once per run, names of numbers/advisors only when a scope or an alert needs
 one, the latency baseline, template observations, and the resume watermark.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -51,6 +52,32 @@ class Changes:
         return len(self.rows) + len(self.receipts)
 
 
+def _slices(lo: datetime, hi: datetime, n: int) -> list[tuple[datetime, datetime]]:
+    """(lo, hi] cut into ``n`` consecutive slices ((lo, lo] n times when the range is empty)."""
+    if hi <= lo:
+        return [(lo, lo)] * n
+    edges = [lo + (hi - lo) * k / n for k in range(n)] + [hi]
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def _pieces(
+    day: date, lo: datetime, t: datetime, lo_status: datetime, split: datetime, n: int
+) -> list[dict[str, Any]]:
+    """The parameters of the ``n`` time slices of one read (see select_attempt_changes.sql)."""
+    full = _slices(max(lo, split), t, n)
+    again = _slices(lo, split, n)
+    status = _slices(lo_status, t, n)
+    return [
+        {"delivery_date": day, "split": split, "full_lo": f[0], "full_hi": f[1], "again_lo": a[0],
+         "again_hi": a[1], "status_lo": st[0], "status_hi": st[1]}
+        for f, a, st in zip(full, again, status, strict=True)
+    ]  # fmt: skip
+
+
+def _decode(row: dict[str, Any]) -> Changes:
+    return Changes(Batch.from_blob(row["rows"] or b""), Receipts.from_blob(row["receipts"] or b""))
+
+
 def read_changes(
     conn,
     day: date,
@@ -59,45 +86,72 @@ def read_changes(
     lo_status: datetime | None = None,
     *,
     split: datetime | None = None,
-    second=None,
 ) -> Changes:
     """Attempts made in (lo, t] and attempts whose receipt arrived in (lo_status, t] (default: lo), one row each.
 
     Attempts made after ``split`` (default: lo) come in full; those made by ``split`` (an earlier read returned
-    them) come as ``Receipts``. With a ``second`` connection the read is split in two disjoint halves (by
-    attempt_id) run at once: the server's work per row (hashing, packing) then uses two cores.
+    them) come as ``Receipts``.
     """
-    params = {
-        "delivery_date": day,
-        "lo_attempted": lo,
-        "lo_status": lo if lo_status is None else lo_status,
-        "split": lo if split is None else split,
-        "t": t,
-    }
-    if second is None:
-        row = _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 1, "part": 0})
-        return Changes(Batch.from_blob(row["rows"]), Receipts.from_blob(row["receipts"]))
-    other: dict[str, Any] = {}
+    lo_status = lo if lo_status is None else lo_status
+    (params,) = _pieces(day, lo, t, lo_status, lo if split is None else split, 1)
+    return _decode(_fetch_binary(conn, "select_attempt_changes", params))
 
-    def read_other() -> None:
+
+def iter_changes(
+    conns: Sequence[Any],
+    day: date,
+    lo: datetime,
+    t: datetime,
+    lo_status: datetime,
+    *,
+    split: datetime,
+    pieces: int,
+) -> Iterator[Changes]:
+    """``read_changes`` in ``pieces`` time slices, read by every connection of ``conns`` at once, yielded as each
+    arrives: the caller aggregates one slice while the server packs the next (the two are about equal work).
+
+    A row can come in two slices (an early attempt in one, its receipt in another), never twice in one. An error
+    of any slice is raised once every connection is idle again.
+    """
+    params = _pieces(day, lo, t, lo_status, split, pieces)
+    if len(conns) == 1:
+        for p in params:
+            yield _decode(_fetch_binary(conns[0], "select_attempt_changes", p))
+        return
+    done: queue.Queue = queue.Queue()
+
+    def read(conn, mine: list[dict[str, Any]]) -> None:
         try:
-            other["row"] = _fetch_binary(second, "select_attempt_changes", {**params, "parts": 2, "part": 1})
-        except BaseException as exc:  # re-raised in the caller's thread
-            other["error"] = exc
+            for p in mine:
+                done.put(_fetch_binary(conn, "select_attempt_changes", p))
+        except BaseException as exc:  # handed to the caller's thread
+            done.put(exc)
+        finally:
+            done.put(None)  # this connection is idle
 
-    worker = threading.Thread(target=read_other, name="monitor-read", daemon=True)
-    worker.start()
+    workers = [
+        threading.Thread(
+            target=read, args=(c, params[k :: len(conns)]), name=f"monitor-read-{k}", daemon=True
+        )
+        for k, c in enumerate(conns)
+    ]
+    for w in workers:
+        w.start()
+    error, busy = None, len(workers)
     try:
-        mine = _fetch_binary(conn, "select_attempt_changes", {**params, "parts": 2, "part": 0})
+        while busy:
+            item = done.get()
+            if item is None:
+                busy -= 1
+            elif isinstance(item, BaseException):
+                error = error or item
+            elif error is None:
+                yield _decode(item)
     finally:
-        worker.join()
-    if "error" in other:
-        raise other["error"]
-    theirs = other["row"]
-    return Changes(
-        Batch.from_blob(mine["rows"] + theirs["rows"]),
-        Receipts.from_blob(mine["receipts"] + theirs["receipts"]),
-    )
+        for w in workers:
+            w.join()
+    if error is not None:
+        raise error
 
 
 def read_attempts(conn, day: date, ids: Sequence[int]) -> Batch:

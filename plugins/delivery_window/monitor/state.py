@@ -394,6 +394,7 @@ class WindowState:
         # rows whose outcome is known but whose receipt time is after the tick that read them (a replay reads
         # the final row once); they count at the first tick >= their status_at, without another read
         self.pending = Batch.empty()
+        self.pending_checked_us: int | None = None  # the tick whose ingest already took the pending rows
         self.add_numbers(numbers or {})
 
     # -- scope layout: overall | segment 0..15 | tiers | numbers ------------------------------------------
@@ -445,12 +446,17 @@ class WindowState:
             raise KeyError(f"sender numbers without a scope (call add_numbers first): {sorted(unknown)}")
         t_us = to_us(t)
         state = self.states.get(batch.attempt_id)
-        if len(self.pending):
-            # pending rows go first; a fresh copy of a pending row is dropped (its outcome is already known)
-            fresh = (state & _PENDING) == 0
-            batch = Batch.concat(self.pending, batch.take(fresh))
-            state = np.concatenate([self.states.get(self.pending.attempt_id), state[fresh]])
-            self.pending = Batch.empty()
+        fresh = (
+            state & _PENDING
+        ) == 0  # a fresh copy of a pending row is dropped (its outcome is already known)
+        if not fresh.all():
+            batch, state = batch.take(fresh), state[fresh]
+        if len(self.pending) and self.pending_checked_us != t_us:
+            # pending rows go first, once per tick (a tick's read may come in several pieces)
+            carried, self.pending = self.pending, Batch.empty()
+            batch = Batch.concat(carried, batch)
+            state = np.concatenate([self.states.get(carried.attempt_id), state])
+        self.pending_checked_us = t_us
         if len(batch) == 0:
             return 0
         state = state & ~np.int8(_PENDING)
@@ -467,7 +473,8 @@ class WindowState:
         if keep.size == 0:
             return 0
         # from here on only the rows that change something (a re-read row that already counted is dropped)
-        self.pending = batch.take(keep[wait[keep]])
+        waiting = batch.take(keep[wait[keep]])
+        self.pending = Batch.concat(self.pending, waiting) if len(self.pending) else waiting
         new_att, new_out, wait, cls = new_att[keep], new_out[keep], wait[keep], cls[keep]
         ids, state = batch.attempt_id[keep], state[keep]
         advisor_key = batch.advisor_key[keep]
