@@ -658,11 +658,15 @@ def _findings(i: dict[str, Any]):
     )
 
 
-def generate_daily_report(day: date) -> str:
-    """06:30: the daily delivery success report: row, text table, Markdown document and PNG chart."""
+def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> str:
+    """06:30: the daily delivery success report: row, text table, Markdown document and PNG chart.
+
+    ``phases`` (the run's ``phases`` param; default all) is stated in the report: a run of some phases reports
+    the other phases' rows as an earlier run recorded them."""
     from delivery_window import checkpoint as cp
     from delivery_window.reports import chart, daily
     from delivery_window.reports.findings import by_priority
+    from delivery_window.run_params import PHASES, phases_note
     from delivery_window.window import at, tz
 
     p = get_protocol()
@@ -679,6 +683,8 @@ def generate_daily_report(day: date) -> str:
     receipts = (by_name.get("confirm_delivery_receipt_webhook_processing") or {}).get("observed") or {}
     engagement = (by_name.get("verify_engagement_tracking_operational") or {}).get("observed") or {}
     summary.update(
+        phases_run=list(phases or PHASES),
+        phases_note=phases_note(phases or PHASES),
         checkpoints=[
             {
                 "at": cpt.at,
