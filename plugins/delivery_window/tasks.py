@@ -6,7 +6,6 @@ context. Every one records what it saw in ``delivery_ops`` before deciding anyth
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +13,12 @@ from zoneinfo import ZoneInfo
 from delivery_window import notify, store
 from delivery_window.checks.probes import run_check
 from delivery_window.connections import DELIVERY_SERVICE, SLACK_DELIVERY_OPS
+from delivery_window.masking import masked_logger
 from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import get_protocol
 from delivery_window.records import AlertRecord, CheckResult, Status
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 CRITICAL_SEVERITIES = frozenset({"severity_1", "immediate_page"})
 
 
