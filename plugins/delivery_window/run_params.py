@@ -2,9 +2,10 @@
 
 ``phases`` selects the protocol phases a manual run executes (the three TaskGroups); ``delivery_date`` replays
 a day. Airflow validates a trigger's conf against the schemas here (unknown phase, empty list, bad date, unknown
-runbook are rejected before the run exists). What a schema cannot know is today's date, so
-:func:`gate_task` (every task's ``pre_execute``, set in ``default_args``) checks that at run time, and skips the
-tasks of phases the run did not select.
+runbook are rejected before the run exists). What a schema cannot know is today's date, so :func:`gate_task`
+(every task's ``pre_execute``, set in ``default_args``) checks that at run time, and skips the tasks of phases
+the run did not select. No Airflow import at module level: the ``delivery-window`` command reads ``PHASES``
+before it configures Airflow.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
-
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from delivery_window.masking import masked_logger
 
@@ -38,10 +37,6 @@ PHASES_DESCRIPTION = (
 
 class FutureDeliveryDate(ValueError):
     """``delivery_date`` is after today: there is nothing to replay, and the waits would block until then."""
-
-
-class InvalidRunParams(AirflowFailException):
-    """The run's params are wrong for today (no retry; not a platform failure, so no incident is opened)."""
 
 
 def selected_phases(params: dict[str, Any] | None) -> tuple[str, ...]:
@@ -90,8 +85,17 @@ def phases_note(phases: Iterable[str]) -> str:
     )
 
 
+def caused_by_run_params(exc: BaseException | None) -> bool:
+    """True for a task failure raised by :func:`gate_task` on the run's params: an operator's conf, not a
+    platform failure (the failure callback opens no incident for it)."""
+    return isinstance(getattr(exc, "__cause__", None), FutureDeliveryDate)
+
+
 def gate_task(context) -> None:
-    """``pre_execute`` of every task: fail a future ``delivery_date`` precisely, skip an unselected phase."""
+    """``pre_execute`` of every task: fail a future ``delivery_date`` precisely (AirflowFailException: no retry,
+    the conf will not get better), skip the task of a phase the run did not select."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
     from delivery_window.window import tz
 
     params = context.get("params") or {}
@@ -99,7 +103,7 @@ def gate_task(context) -> None:
     try:
         check_delivery_date(params.get("delivery_date"), context_today(tz()))
     except FutureDeliveryDate as exc:
-        raise InvalidRunParams(str(exc)) from None
+        raise AirflowFailException(str(exc)) from exc
     reason = skip_reason(task_id, selected_phases(params))
     if reason:
         log.info("skipped: %s", reason)

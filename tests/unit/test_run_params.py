@@ -99,9 +99,10 @@ def test_the_gate_fails_a_future_replay_without_retry_and_the_failure_opens_no_i
 
     monkeypatch.setattr(run_params, "context_today", lambda zone: TODAY)
     context = {"params": {"delivery_date": "2026-12-01"}, "ti": _TI("post_delivery.verify_sla_checkpoint")}
-    with pytest.raises(run_params.InvalidRunParams, match="delivery_date 2026-12-01 is in the future") as err:
-        run_params.gate_task(context)
-    assert isinstance(err.value, AirflowFailException)  # no retry: the conf will not get better
+    with pytest.raises(AirflowFailException, match="delivery_date 2026-12-01 is in the future") as err:
+        run_params.gate_task(context)  # AirflowFailException: no retry, the conf will not get better
+    assert run_params.caused_by_run_params(err.value)
+    assert not run_params.caused_by_run_params(AirflowFailException("a probe failed"))
     # The failure callback returns before it touches the report database or any notifier.
     assert callbacks.task_failure_alert({**context, "exception": err.value}) is None
 
@@ -117,3 +118,25 @@ def test_the_report_states_the_phases_run():
     assert line.split(None, 2)[2].startswith(
         "post_delivery only; not run in this run: pre_delivery, delivery"
     )
+
+
+def test_the_replay_command_passes_phases_and_runbook_as_dag_params():
+    from delivery_window.cli import build_parser, replay_conf
+
+    parser = build_parser()
+    args = parser.parse_args(
+        [
+            "replay",
+            "--date",
+            "2026-11-25",
+            "--phases",
+            "delivery",
+            "post_delivery",
+            "--force-runbook",
+            "delivery_failure",
+        ]
+    )
+    assert replay_conf(args) == {"phases": ["delivery", "post_delivery"], "force_runbook": "delivery_failure"}
+    assert replay_conf(parser.parse_args(["replay", "--date", "2026-11-25"])) == {}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["replay", "--date", "2026-11-25", "--phases", "reporting"])
