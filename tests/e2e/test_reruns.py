@@ -210,6 +210,23 @@ def test_no_task_log_shows_an_unmasked_phone_number(runs):
         assert leaks == [], f"run {n}: unmasked phone numbers in task logs: {leaks}"
 
 
+def test_no_outbound_request_of_the_day_shows_an_unmasked_phone_number(runs):
+    """Every request the first run made to any service (PagerDuty, Slack, the delivery service's status pages and
+    advisor notifications, Datadog, the WhatsApp API...): path, query and body."""
+    import json
+
+    sent = runs[0][0].sandbox.requests()
+    assert {r["service"] for r in sent} >= {"pagerduty", "slack", "delivery"}
+    leaks = sorted(
+        {
+            m.group(0)
+            for r in sent
+            for m in PHONE.finditer(json.dumps([r.get("path"), r.get("json"), r.get("body")]))
+        }
+    )
+    assert leaks == []
+
+
 def rerun_tasks(db_url: str, task_ids: list[str]):
     """Clear and re-execute ``task_ids`` of the day's run, as ``airflow tasks clear`` does: the same DAG,
     params and run date, only those tasks (dag.test() of the DAG's subset)."""
