@@ -12,7 +12,8 @@ Runs the on-call protocol (`include/protocol.yaml`, from `docs/protocol/oncall-p
 
 Every result lands in the `delivery_ops` schema (Postgres, connection `delivery_db`). A failing check never
 stops the day; the run always goes on to its report. Manual runs: set `delivery_date` to replay a past day
-(waits pass at once), `dry_run` to record messages without sending them.
+(waits pass at once), `phases` to run only some phases (the others' tasks are skipped), `dry_run` to record
+messages without sending them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from delivery_window.checkpoint import checkpoint_deadline, notify_checkpoint_la
 from delivery_window.checks.probes import CHECKS, runbook_for
 from delivery_window.protocol import get_protocol
 from delivery_window.reports.assets import REPORT_ASSETS
+from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks.groups import CHOSEN_RUNBOOKS, chain_runbooks
 from delivery_window.window import context_day, window_at
 
@@ -100,8 +102,9 @@ CHECK_GROUPS_0530 = {
             None,
             type=["null", "string"],
             format="date",
-            description="Replay this delivery date (YYYY-MM-DD) instead of the run's own date.",
+            description="Replay this delivery date (YYYY-MM-DD, today or earlier) instead of the run's own date.",
         ),
+        "phases": Param(list(PHASES), **PHASES_SCHEMA, description=PHASES_DESCRIPTION),
         "dry_run": Param(False, type="boolean", description="Record notifications without sending any."),
         "approvals": Param(
             "hitl_when_scheduled",
@@ -124,6 +127,8 @@ CHECK_GROUPS_0530 = {
         "retry_delay": timedelta(seconds=30),
         "execution_timeout": timedelta(minutes=10),
         "on_failure_callback": task_failure_alert,
+        # Skips the tasks of phases the run did not select; fails a future delivery_date with its reason.
+        "pre_execute": gate_task,
     },
 )
 def delivery_window():
@@ -279,8 +284,8 @@ def delivery_window():
             "(per-minute attempts, failures, p95 latency, alerts marked); findings sorted by remediation "
             "priority; incidents documented; performance trends (7/30 days).",
         )
-        def generate_daily_report() -> str:
-            return tasks.generate_daily_report(context_day())
+        def generate_daily_report(**context) -> str:
+            return tasks.generate_daily_report(context_day(), phases=selected_phases(context["params"]))
 
         @task(
             trigger_rule="all_done",

@@ -32,7 +32,12 @@ def _post_directly(context, text: str) -> None:
 
 def task_failure_alert(context) -> None:
     """A task failed for good: an incident in the escalation engine (or, failing that, a direct Slack post)."""
+    from delivery_window.run_params import caused_by_run_params
+
     ti = context["ti"]
+    if caused_by_run_params(context.get("exception")):  # an operator's wrong conf, not an incident
+        log.warning("%s failed on the run's params, no incident: %s", ti.task_id, context["exception"])
+        return
     dry_run = bool((context.get("params") or {}).get("dry_run"))
     error = mask_phones(f"{type(context.get('exception')).__name__}: {context.get('exception')}")
     try:

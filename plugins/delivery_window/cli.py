@@ -39,7 +39,7 @@ def prepare_day(url: str, scenario: str | None, day: date) -> None:
             conn.commit()
 
 
-def run_day(url: str, scenario: str, day: date, *, dry_run: bool = False) -> int:
+def run_day(url: str, scenario: str, day: date, *, dry_run: bool = False, conf: dict | None = None) -> int:
     """Sandbox up, connections set, Airflow ready, the real DAG run with dag.test(), report printed."""
     from delivery_window.connections import sandbox_connections
     from delivery_window.sandbox.server import Sandbox
@@ -51,7 +51,7 @@ def run_day(url: str, scenario: str, day: date, *, dry_run: bool = False) -> int
         )
         runtime.init_airflow_db()
         started = time.perf_counter()
-        dag_run = runtime.run_dag(day, dry_run=dry_run)
+        dag_run = runtime.run_dag(day, dry_run=dry_run, conf=conf)
         elapsed = time.perf_counter() - started
         print_report(url, day, sandbox, dag_run, elapsed)
     return 0 if str(dag_run.state) == "success" else 1
@@ -79,11 +79,21 @@ def cmd_demo(args) -> int:
     return run_day(url, args.scenario, day, dry_run=args.dry_run)
 
 
+def replay_conf(args) -> dict:
+    """The DAG params a replay's flags set (besides delivery_date and dry_run)."""
+    conf: dict = {}
+    if args.phases:
+        conf["phases"] = list(dict.fromkeys(args.phases))
+    if args.force_runbook:
+        conf["force_runbook"] = args.force_runbook
+    return conf
+
+
 def cmd_replay(args) -> int:
     day = date.fromisoformat(args.date)
     url = args.db_url or runtime.database_url("delivery_window_demo", prefer_local=False)
     prepare_day(url, None, day)
-    return run_day(url, "healthy", day, dry_run=args.dry_run)
+    return run_day(url, "healthy", day, dry_run=args.dry_run, conf=replay_conf(args))
 
 
 def cmd_sandbox(args) -> int:
@@ -134,8 +144,11 @@ def cmd_airflow(args) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``delivery-window`` command."""
+def build_parser() -> argparse.ArgumentParser:
+    """The ``delivery-window`` command line."""
+    from delivery_window.protocol import get_protocol
+    from delivery_window.run_params import PHASES
+
     parser = argparse.ArgumentParser(prog="delivery-window", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -148,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     replay = sub.add_parser("replay", help="run the DAG over a day already in the database")
     replay.add_argument("--date", required=True)
     replay.add_argument("--db-url", help="report/source database (default: DELIVERY_DB_URL or embedded)")
-    replay.add_argument("--dry-run", action="store_true")
+    replay.add_argument("--dry-run", action="store_true", help="record notifications without sending")
+    replay.add_argument("--phases", nargs="+", choices=PHASES, help="run only these phases (default: all)")
+    replay.add_argument("--force-runbook", choices=list(get_protocol().runbooks), help="run this runbook")
     replay.set_defaults(fn=cmd_replay)
 
     migrate = sub.add_parser("migrate", help="apply the delivery_ops migrations (idempotent)")
@@ -164,8 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--scenario", default="healthy")
     ui.add_argument("--port", type=int, default=8080)
     ui.set_defaults(fn=cmd_airflow)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``delivery-window`` command."""
+    args = build_parser().parse_args(argv)
     return args.fn(args)
 
 

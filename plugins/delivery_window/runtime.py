@@ -6,7 +6,6 @@ imported, so everything Airflow-related is imported inside functions here.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from contextlib import closing
@@ -14,9 +13,10 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from delivery_window.masking import masked_logger
 from delivery_window.paths import ROOT
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 CACHE = ROOT / ".cache"
 LOCAL_PG = ("127.0.0.1", 5432)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -6,7 +6,6 @@ context. Every one records what it saw in ``delivery_ops`` before deciding anyth
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +13,12 @@ from zoneinfo import ZoneInfo
 from delivery_window import notify, store
 from delivery_window.checks.probes import run_check
 from delivery_window.connections import DELIVERY_SERVICE, SLACK_DELIVERY_OPS
+from delivery_window.masking import masked_logger
 from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import get_protocol
 from delivery_window.records import AlertRecord, CheckResult, Status
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 CRITICAL_SEVERITIES = frozenset({"severity_1", "immediate_page"})
 
 
@@ -667,11 +667,15 @@ def _findings(i: dict[str, Any]):
     )
 
 
-def generate_daily_report(day: date) -> str:
-    """06:30: the daily delivery success report: row, text table, Markdown document and PNG chart."""
+def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> str:
+    """06:30: the daily delivery success report: row, text table, Markdown document and PNG chart.
+
+    ``phases`` (the run's ``phases`` param; default all) is stated in the report: a run of some phases reports
+    the other phases' rows as an earlier run recorded them."""
     from delivery_window import checkpoint as cp
     from delivery_window.reports import chart, daily
     from delivery_window.reports.findings import by_priority
+    from delivery_window.run_params import PHASES, phases_note
     from delivery_window.window import at, tz
 
     p = get_protocol()
@@ -688,6 +692,8 @@ def generate_daily_report(day: date) -> str:
     receipts = (by_name.get("confirm_delivery_receipt_webhook_processing") or {}).get("observed") or {}
     engagement = (by_name.get("verify_engagement_tracking_operational") or {}).get("observed") or {}
     summary.update(
+        phases_run=list(phases or PHASES),
+        phases_note=phases_note(phases or PHASES),
         checkpoints=[
             {
                 "at": cpt.at,

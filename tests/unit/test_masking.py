@@ -98,3 +98,24 @@ def test_notify_masks_what_it_sends(monkeypatch):
         },
     )
     assert seen["summary"] == "call +**-******3210" and seen["custom_details"] == {"p": "+**-******3211"}
+
+
+def test_every_module_logger_of_the_package_masks_phone_numbers():
+    """Task logs show what the package logs: every module-level ``log`` carries the masking filter."""
+    import importlib
+    import logging
+    import pkgutil
+
+    import delivery_window
+    from delivery_window.masking import PhoneMaskingFilter
+
+    unmasked, seen = [], 0
+    for info in pkgutil.walk_packages(delivery_window.__path__, "delivery_window."):
+        if info.name.endswith("__main__"):
+            continue
+        log = getattr(importlib.import_module(info.name), "log", None)
+        if isinstance(log, logging.Logger) and log.name == info.name:
+            seen += 1
+            if not any(isinstance(f, PhoneMaskingFilter) for f in log.filters):
+                unmasked.append(info.name)
+    assert seen >= 8 and unmasked == []

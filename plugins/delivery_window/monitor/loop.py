@@ -20,7 +20,6 @@ pushes the tick's figures to Datadog (live only: Datadog takes no points older t
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,12 +30,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from delivery_window import notify, store, window
+from delivery_window.masking import masked_logger
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import Batch, WindowState
 from delivery_window.protocol import Protocol
 from delivery_window.records import Firing
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 CATCH_UP_CHUNK = timedelta(seconds=30)  # a resume or a late start reads the window in pieces this long
 READ_SLICES = (
     4  # time slices of one read over two connections: aggregating one overlaps the server packing the next

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from delivery_window.masking import masked_logger
 from delivery_window.quality import GX_DOCS_LOGGER
 from delivery_window.quality.results import could_not_run, summarize
 from delivery_window.quality.suites import load_suite
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 
 
 def sqlalchemy_url(conn: Any) -> str:

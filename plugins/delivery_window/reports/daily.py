@@ -66,6 +66,8 @@ def render(day: str, s: dict[str, Any]) -> str:
         ("runbook", s["runbook"]),
         ("advisors with issues", str(s["advisor_issues"])),
     ]
+    if "phases_note" in s:  # summaries written before the phases param have none
+        rows.append(("phases run", s["phases_note"]))
     width = max(len(k) for k, _ in rows)
     lines = [f"Delivery window report {day}", "=" * (width + 50)]
     lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
@@ -135,6 +137,8 @@ def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, window
     else:
         out += [f"![attempts, failures and p95 latency per minute, alerts marked]({chart_filename(day)})", ""]
     out += [f"**{headline(day, s)}**", ""]
+    if "phases_note" in s:
+        out += [f"Phases run: {s['phases_note']}", ""]
     out += [
         f"Runbook: **{s['runbook']}**"
         + (f" — {'; '.join(s['runbook_reasons'])}" if s["runbook_reasons"] else ""),

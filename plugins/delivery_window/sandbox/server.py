@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import socket
 import struct
 import threading
@@ -27,12 +26,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from delivery_window.masking import masked_logger
 from delivery_window.sandbox.faults import FAULT_KINDS, SERVICES, Fault, parse_faults
 from delivery_window.sandbox.routes import ServiceState, dispatch
 from delivery_window.sandbox.scenarios import DEFAULT_SEED, scenario_info
 from delivery_window.sandbox.wire import DROP, Request, Response
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 
 # Headers whose values are secrets: recorded as "***" (keeping the auth scheme) so logs and test output are safe.
 _SECRET_HEADERS = frozenset({"authorization", "dd-api-key", "dd-application-key", "x-api-key", "cookie"})
