@@ -7,14 +7,14 @@ error (fix forward with a new migration instead of editing history).
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from delivery_window.masking import masked_logger
 from delivery_window.paths import MIGRATIONS_DIR
 
-log = logging.getLogger(__name__)
+log = masked_logger(__name__)
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any constant works; it only has to be the same for every process that migrates this database.
 _LOCK_ID = 0x64_77_6D_67  # "dwmg"
