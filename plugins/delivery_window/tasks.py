@@ -252,21 +252,12 @@ def choose_runbooks(day: date, force: str | None = None) -> list[str]:
     p = get_protocol()
     with store.report_db() as conn:
         alerts = [AlertRecord(a["rule"], a["scope"], a["severity"]) for a in store.alerts(conn, day)]
-        decision = choose(alerts, store.check_results(conn, day), p, remediated_before_window(conn, day))
+        decision = choose(alerts, store.check_results(conn, day), p)
         if force:
             decision = forced(decision, force, p)
         store.record_decision(conn, day, "choose_runbook", decision, _now())
     log.info("runbooks: %s because %s", decision.candidates or decision.choice, "; ".join(decision.reasons))
     return list(decision.candidates) or [decision.choice]
-
-
-def remediated_before_window(conn, day: date) -> set[str]:
-    """Runbooks whose go/no-go remediation ran before 06:00 and every step of it succeeded."""
-    outcomes: dict[str, set[str]] = {}
-    for r in store.runbook_runs(conn, day):
-        if r["step"].startswith("pre_window."):
-            outcomes.setdefault(r["runbook"], set()).add(r["outcome"])
-    return {runbook for runbook, seen in outcomes.items() if seen == {"succeeded"}}
 
 
 def _runbook_clock(day: date) -> datetime:

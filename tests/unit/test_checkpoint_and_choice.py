@@ -81,31 +81,6 @@ def test_unreachable_check_counts_as_failing():
     assert choose_runbook([], [check("check_database_pool", "error")], P).choice == "database_emergency"
 
 
-def test_a_check_remediated_before_0600_does_not_run_its_runbook_again():
-    failing = [check("check_sender_quality", "fail")]
-    d = choose_runbook([], failing, P, remediated={"whatsapp_quality_recovery"})
-    assert d.choice == NO_INCIDENT and d.candidates == ()
-    assert d.reasons == (
-        "check check_sender_quality fail: whatsapp_quality_recovery already ran before 06:00",
-    )
-    # a remediation of another runbook does not cover it
-    assert (
-        choose_runbook([], failing, P, remediated={"database_emergency"}).choice
-        == "whatsapp_quality_recovery"
-    )
-
-
-def test_a_window_alert_still_runs_a_runbook_remediated_before_0600():
-    d = choose_runbook(
-        [AlertRecord("db_connection_failures", "overall", "severity_1")],
-        [check("check_database_pool", "fail")],
-        P,
-        remediated={"database_emergency"},
-    )
-    assert d.choice == "database_emergency" and d.candidates == ("database_emergency",)
-    assert any("already ran before 06:00" in r for r in d.reasons)
-
-
 def test_every_runbook_step_in_the_protocol_is_implemented():
     from delivery_window.runbooks.steps import STEPS, steps_of
 

@@ -4,15 +4,11 @@ Each alert rule and each check names its runbook in protocol.yaml (``alert_rules
 ``check_runbooks.<check>``). When several apply, ``runbook_priority`` orders them: the database first
 (nothing else can be verified without it), then delivery itself, then WhatsApp quality, then AI services.
 All of them run, one after the other in that order (``candidates``); ``choice`` is the first.
-
-A failing check whose runbook already ran before 06:00 (a go/no-go remediation whose every step succeeded) does
-not call for that runbook again: the fix is in place, and doing it twice (a second pause, a second fallback
-switch) helps nobody. An alert of the window still does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from delivery_window.protocol import Protocol
 from delivery_window.records import AlertRecord, Decision
@@ -22,17 +18,10 @@ FAILING_CHECK_STATUSES = frozenset({"fail", "error"})
 
 
 def choose_runbook(
-    alerts: Iterable[AlertRecord],
-    checks: Iterable[Mapping[str, str]],
-    protocol: Protocol,
-    remediated: Collection[str] = (),
+    alerts: Iterable[AlertRecord], checks: Iterable[Mapping[str, str]], protocol: Protocol
 ) -> Decision:
-    """The runbook to run (or ``no_incident``), every applicable runbook in priority order, and why.
-
-    ``remediated``: runbooks whose pre-window remediation completed (every step succeeded) before 06:00.
-    """
+    """The runbook to run (or ``no_incident``), every applicable runbook in priority order, and why."""
     reasons: dict[str, list[str]] = {}
-    already: list[str] = []
     for alert in alerts:
         rule = protocol.alert_rules.get(alert.rule)
         if rule is not None and rule.runbook:
@@ -41,24 +30,15 @@ def choose_runbook(
             )
     for check in checks:
         runbook = protocol.check_runbooks.get(check["check_name"])
-        if not runbook or check["status"] not in FAILING_CHECK_STATUSES:
-            continue
-        if runbook in remediated:
-            already.append(
-                f"check {check['check_name']} {check['status']}: {runbook} already ran before 06:00"
-            )
-        else:
+        if runbook and check["status"] in FAILING_CHECK_STATUSES:
             reasons.setdefault(runbook, []).append(f"check {check['check_name']} {check['status']}")
 
     if not reasons:
-        why = tuple(already) or ("no alert fired and no check failed",)
-        return Decision(choice=NO_INCIDENT, reasons=why, candidates=())
+        return Decision(choice=NO_INCIDENT, reasons=("no alert fired and no check failed",), candidates=())
     ordered = tuple(r for r in protocol.runbook_priority if r in reasons)
     first = ordered[0]
-    why = (
-        tuple(f"{first}: {r}" for r in reasons[first])
-        + tuple(f"also applies, runs after {first}: {r} ({'; '.join(reasons[r])})" for r in ordered[1:])
-        + tuple(already)
+    why = tuple(f"{first}: {r}" for r in reasons[first]) + tuple(
+        f"also applies, runs after {first}: {r} ({'; '.join(reasons[r])})" for r in ordered[1:]
     )
     return Decision(choice=first, reasons=why, candidates=ordered)
 
