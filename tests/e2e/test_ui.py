@@ -70,11 +70,20 @@ def standalone(db_url, tmp_path_factory):
         conn.commit()
     home = tmp_path_factory.mktemp("airflow-ui")
     port = free_port()
+    # Airflow's metadata on Postgres, not SQLite: standalone runs a scheduler, a dag-processor, a triggerer and
+    # parallel tasks, and on a busy machine SQLite's single writer lock made the scheduler die ("database is
+    # locked"). A database of its own on the test server, dropped afterwards.
+    meta_db = f"dw_airflow_ui_{os.getpid()}"
+    admin_url = runtime.with_database(db_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{meta_db}" WITH (FORCE)')
+    runtime.create_database(admin_url, meta_db)
+    meta_url = runtime.with_database(db_url, meta_db).replace("postgresql://", "postgresql+psycopg2://", 1)
     sandbox = Sandbox("healthy").start()
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url,
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__API__HOST": "127.0.0.1",
@@ -112,6 +121,8 @@ def standalone(db_url, tmp_path_factory):
             pass
         log.close()
         sandbox.stop()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{meta_db}" WITH (FORCE)')
 
 
 def test_triggered_past_day_succeeds_and_grid_shows_the_phases(standalone):
