@@ -353,6 +353,7 @@ class Monitor(_Frozen):
     status_post_every_minutes: PositiveInt
     template_poll_seconds: PositiveInt
     datadog_max_point_age_seconds: PositiveInt
+    send_backoff_seconds: PositiveInt = 40
     datadog_metric_prefix: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
 
 

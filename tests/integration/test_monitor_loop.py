@@ -199,8 +199,8 @@ def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
     monkeypatch.setattr(
         loop.notify,
         "flush",
-        lambda conn, day, dry_run=False: real_flush(
-            conn, day, dry_run=dry_run, sender=lambda *a: sent.append(a)
+        lambda conn, day, dry_run=False, backoff=None: real_flush(
+            conn, day, dry_run=dry_run, sender=lambda *a: sent.append(a), backoff=backoff
         ),
     )
     with psycopg.connect(db_url) as conn:

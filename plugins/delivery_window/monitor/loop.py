@@ -367,6 +367,8 @@ def run_monitor(
     at once, and new ones after a database failure; ``stop`` ends a live run early (benchmarks).
     """
     m = _Monitor(conn, day, protocol, dry_run=dry_run, now=now, connect=connect)
+    # A channel that failed is left alone for a while (not retried every tick): see notify's docstring.
+    backoff = notify.ChannelBackoff(seconds=protocol.monitor.send_backoff_seconds)
     live = now() < m.close
     summary = MonitorSummary(mode="live" if live else "replay")
     settle = timedelta(seconds=protocol.monitor.settle_seconds)
@@ -423,7 +425,8 @@ def run_monitor(
                 raise
             m.db_down(t, exc, summary)  # the next good read starts again from the last good tick
             continue
-        summary.notifications_failed = len(notify.flush(m.conn, day, dry_run=dry_run).failed)
+        flushed = notify.flush(m.conn, day, dry_run=dry_run, backoff=backoff)
+        summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh)
         if push_series is not None and not dry_run:
