@@ -75,13 +75,22 @@ def test_other_faults_are_not_retried_in_the_call(sb, kind):
     assert len(sb.requests("grafana")) == 1
 
 
-@pytest.mark.parametrize("kind", ["http_503", "refuse", "http_500"])
-def test_a_pagerduty_send_fails_at_once_instead_of_sleeping_through_retries(sb, kind):
-    sb.set_faults({"pagerduty": kind})
+PAGERDUTY_ERRORS = {
+    "http_503": r"pagerduty: POST http://127\.0\.0\.1:\d+/pagerduty/v2/enqueue: HTTP 503: ",
+    "http_500": r"pagerduty: POST .*/v2/enqueue: HTTP 500: ",
+    "refuse": r"pagerduty: POST .*/v2/enqueue: connection failed \(",
+    "timeout": r"pagerduty: POST .*/v2/enqueue: no answer within 1 s$",
+    "malformed": r"pagerduty: POST .*/v2/enqueue: HTTP 200: \{\"status\": \"ok\", \"data\": \[$",
+}
+
+
+@pytest.mark.parametrize("kind", list(PAGERDUTY_ERRORS))
+def test_a_pagerduty_send_fails_at_once_saying_how(sb, kind):
+    sb.set_faults({"pagerduty": {"kind": kind, "seconds": 2}})
     hook = DeliveryPagerdutyHook(PAGERDUTY, timeout_seconds=1)
-    with pytest.raises(Exception):  # noqa: B017 - python-pagerduty's own error types; the outbox records any
+    with pytest.raises(ServiceError, match=PAGERDUTY_ERRORS[kind]):
         hook.send_event(summary="s", severity="critical", source="t", action="trigger", dedup_key="k")
-    assert len(sb.requests("pagerduty")) == 1
+    assert len(sb.requests("pagerduty")) == 1  # no sleeping through the client's own retries
 
 
 def test_a_pagerduty_429_is_retried_once(sb):

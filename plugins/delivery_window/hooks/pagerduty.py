@@ -9,6 +9,10 @@ Retries are bounded. The python-pagerduty client's defaults (a 60 s read timeout
 tick for minutes while PagerDuty is down, and the outbox already retries every failed send at the next flush. So a
 send has the protocol's probe timeout, no network or 5xx retry, and one retry of a 429 after the server's
 ``Retry-After`` (at most ``MAX_RETRY_AFTER_SECONDS``; longer waits are left to the outbox).
+
+The client's errors hide the cause ("Non-transient network error; exceeded maximum number of attempts" for a
+refused connection and a timeout alike), so a failed send is raised as a ``ServiceError`` that says what happened:
+refused, no answer within the timeout, or the HTTP status with PagerDuty's answer.
 """
 
 from __future__ import annotations
@@ -71,4 +75,37 @@ class DeliveryPagerdutyHook(PagerdutyEventsHook):
         client.sleep_timer = 1.0
         client.max_network_attempts = 0
         client.timeout = self.timeout_seconds
-        return client.send_event(**data)
+        try:
+            return client.send_event(**data)
+        except pagerduty.Error as exc:
+            raise self._precise(exc, client) from exc
+
+    def _precise(self, exc: Exception, client: _EventsClient) -> Exception:
+        """A ``ServiceError`` naming how the send failed (the client's own message does not)."""
+        import httpx2 as httpx  # the HTTP client python-pagerduty uses
+
+        from delivery_window.hooks.base import ServiceError, _root_cause
+
+        endpoint = f"POST {client.url}/v2/enqueue"
+        cause = exc.__cause__
+        if isinstance(cause, httpx.TimeoutException):
+            return ServiceError(
+                "pagerduty", "timeout", f"{endpoint}: no answer within {self.timeout_seconds} s"
+            )
+        if isinstance(cause, httpx.TransportError):
+            return ServiceError(
+                "pagerduty", "refused", f"{endpoint}: connection failed ({_root_cause(cause)})"
+            )
+        response = getattr(exc, "response", None)
+        if response is not None:
+            retry_after = response.headers.get("Retry-After")
+            text = " ".join(response.text.split())[:160]
+            return ServiceError(
+                "pagerduty",
+                "http_status" if response.status_code >= 400 else "malformed",
+                f"{endpoint}: HTTP {response.status_code}: {text}"
+                + (f" (Retry-After: {retry_after})" if retry_after else ""),
+                status=response.status_code,
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )
+        return ServiceError("pagerduty", "error", f"{endpoint}: {type(exc).__name__}: {exc}")

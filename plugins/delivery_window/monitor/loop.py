@@ -31,10 +31,11 @@ from zoneinfo import ZoneInfo
 from delivery_window import notify, store, window
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import WindowState
-from delivery_window.protocol import Protocol
+from delivery_window.protocol import Protocol, get_protocol
 from delivery_window.records import Firing
 
 log = logging.getLogger(__name__)
+DATADOG_PUSH = "datadog_api:series"  # the gauges' key in the monitor's ChannelBackoff
 CATCH_UP_CHUNK = timedelta(seconds=30)  # a resume or a late start reads the window in pieces this long
 
 
@@ -69,7 +70,10 @@ def push_datadog(series: list[dict[str, Any]]) -> None:
     from delivery_window.connections import DATADOG
     from delivery_window.hooks.datadog import DatadogHook
 
-    DatadogHook(DATADOG, method="POST").call("api/v2/series", json_body={"series": series})
+    timeout = get_protocol().checks.http_timeout_seconds
+    DatadogHook(DATADOG, method="POST", timeout_seconds=timeout).call(
+        "api/v2/series", json_body={"series": series}
+    )
 
 
 def poll_whatsapp_templates() -> list[dict[str, Any]]:
@@ -77,7 +81,7 @@ def poll_whatsapp_templates() -> list[dict[str, Any]]:
     from delivery_window.connections import WHATSAPP
     from delivery_window.hooks.whatsapp import WhatsAppCloudHook
 
-    return WhatsAppCloudHook(WHATSAPP).templates()
+    return WhatsAppCloudHook(WHATSAPP, timeout_seconds=get_protocol().checks.http_timeout_seconds).templates()
 
 
 class _Monitor:
@@ -429,14 +433,15 @@ def run_monitor(
         summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh)
-        if push_series is not None and not dry_run:
+        if push_series is not None and not dry_run and not backoff.waiting(DATADOG_PUSH):
             age = (now() - t).total_seconds()
             if age <= protocol.monitor.datadog_max_point_age_seconds:
                 try:
                     push_series(posts.datadog_series(day, snap.metrics, protocol))
                     summary.datadog_pushed += 1
-                except Exception as exc:  # metrics are best effort: the next tick pushes its own points
+                except Exception as exc:  # metrics are best effort: a later tick pushes its own points
                     summary.datadog_failed += 1
+                    backoff.failed(DATADOG_PUSH, notify.retry_after_of(exc))  # not at every tick while down
                     log.warning("Datadog push for %s failed: %s", t.isoformat(), exc)
         m.prev = t
         summary.ticks += 1
