@@ -385,20 +385,17 @@ def run_monitor(
         summary.resumed_after = done
         m.catch_up(done)
         log.info("resuming after tick %s", done.isoformat())
-    for index, t in enumerate(m.ticks):
-        if done is not None and t <= done:
-            continue
-        if stop is not None and stop():
-            break
-        if live:
-            wait = (t + settle - now()).total_seconds()
-            if wait > 0:
-                sleep(wait)
+
+    def evaluate(index: int, t: datetime, at: datetime) -> bool:
+        """One tick "as of" ``t``, read at tick ``at`` (later than ``t`` for a missed tick); False when the read
+        failed (recorded as the failed read of tick ``at``, reconnected)."""
+        late = at != t
         started = time.perf_counter()
         try:
             rows = m.read_tick(t)
             snap = m.state.snapshot(t)
-            m.db_reads.append((t, True))
+            if not late:  # a late (backfilled) read is not the read the Sev1 database rule judges
+                m.db_reads.append((t, True))
             if m.direct_pages:
                 m.record_direct_pages()
             m.resolve_advisors(snap)
@@ -427,13 +424,13 @@ def run_monitor(
         except Exception as exc:
             if not _is_db_error(exc):
                 raise
-            m.db_down(t, exc, summary)  # the next good read starts again from the last good tick
-            continue
+            m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
+            return False
         flushed = notify.flush(m.conn, day, dry_run=dry_run, backoff=backoff)
         summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh)
-        if push_series is not None and not dry_run and not backoff.waiting(DATADOG_PUSH):
+        if push_series is not None and not dry_run and not late and not backoff.waiting(DATADOG_PUSH):
             age = (now() - t).total_seconds()
             if age <= protocol.monitor.datadog_max_point_age_seconds:
                 try:
@@ -445,4 +442,22 @@ def run_monitor(
                     log.warning("Datadog push for %s failed: %s", t.isoformat(), exc)
         m.prev = t
         summary.ticks += 1
+        return True
+
+    # Ticks whose read failed (the database was away) are evaluated once it is back, in order and "as of" their
+    # own instants, before the current tick: the series has no hole and a rule fires at the tick it would have.
+    missed: list[tuple[int, datetime]] = []
+    for index, t in enumerate(m.ticks):
+        if done is not None and t <= done:
+            continue
+        if stop is not None and stop():
+            break
+        if live:
+            wait = (t + settle - now()).total_seconds()
+            if wait > 0:
+                sleep(wait)
+        while missed and evaluate(*missed[0], at=t):
+            missed.pop(0)
+        if missed or not evaluate(index, t, at=t):
+            missed.append((index, t))
     return summary
