@@ -297,7 +297,7 @@ def test_malformed_protocol_fails_the_dag_import_naming_the_key(how, tmp_path, f
         monkeypatch.setenv(PROTOCOL_ENV_VAR, str(path))
         get_protocol.cache_clear()
         try:
-            bag = DagBag(dag_folder=str(ROOT / "dags"), include_examples=False)
+            bag = DagBag(dag_folder=str(ROOT / "dags"))
         finally:
             monkeypatch.delenv(PROTOCOL_ENV_VAR)
             get_protocol.cache_clear()
@@ -306,7 +306,7 @@ def test_malformed_protocol_fails_the_dag_import_naming_the_key(how, tmp_path, f
         assert key in errors["delivery_window.py"], errors["delivery_window.py"]
         assert "delivery_window" not in bag.dags
         line = next(ln for ln in errors["delivery_window.py"].splitlines()[::-1] if key in ln)
-        row.error = short(line.strip())
+        row.error = short("ProtocolError: " + line[line.index(key) :].strip())
         row.retried = "n/a"
         row.escalation = "DAG import error (UI banner, dag-processor log)"
         row.report = "no run: the DAG is not scheduled until the file is fixed"
