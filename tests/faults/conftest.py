@@ -10,10 +10,12 @@ Design (issue 7), chosen for CI time:
   against a healthy sandbox ("the fault lifted") and must send everything the day left pending.
 * The per-dependency tests (``test_dependencies.py``) then only read what the day recorded, so 45 cases cost five
   days and five follow-ups (~2.5 minutes).
-* ``timeout``: the sandbox stalls 2 s and the day runs with a copy of protocol.yaml whose
-  ``checks.http_timeout_seconds`` is 1 (through ``$DELIVERY_WINDOW_PROTOCOL``, the loader's own override), so
-  a timeout costs one second, not ten. Every call and send uses that one timeout (probes, Slack, PagerDuty, the
+* ``timeout``: the sandbox stalls 0.8 s and the day runs with a copy of protocol.yaml whose
+  ``checks.http_timeout_seconds`` is 0.3 (through ``$DELIVERY_WINDOW_PROTOCOL``, the loader's own override), so
+  a timeout costs 0.3 s, not ten. Every call and send uses that one timeout (probes, Slack, PagerDuty, the
   delivery service), which is what makes this possible.
+* **Redis down** rides on the ``refuse`` day: ``delivery_redis`` points at a closed port for that day (its
+  case is in ``test_platform.py``).
 
 Every case is a row of the summary table: ``fault_case(case, fault)`` is a context manager; the test fills in
 what it proved, and the row says "survived" only when the block ended without an assertion error.
@@ -35,11 +37,13 @@ from fault_table import (
     FAULT_DAYS,
     FAULT_OPTIONS,
     IST,
+    REDIS_DOWN_PORT,
     ROOT,
     SCENARIO,
     SERVICES,
     SUMMARY_FILE,
     TABLE,
+    TIMEOUT_SECONDS,
     FaultRow,
 )
 
@@ -84,13 +88,13 @@ class FaultDay:
 
 @contextmanager
 def fast_timeouts(tmp_dir: Path) -> Iterator[None]:
-    """The protocol with ``checks.http_timeout_seconds: 1`` for the duration (loader override + cache reset)."""
+    """The protocol with a short ``checks.http_timeout_seconds`` for the duration (loader override + cache reset)."""
     import yaml
 
     from delivery_window.protocol import DEFAULT_PROTOCOL_PATH, PROTOCOL_ENV_VAR, get_protocol
 
     raw = yaml.safe_load(DEFAULT_PROTOCOL_PATH.read_text(encoding="utf-8"))
-    raw["checks"]["http_timeout_seconds"] = 1
+    raw["checks"]["http_timeout_seconds"] = TIMEOUT_SECONDS
     path = tmp_dir / "protocol-fast-timeouts.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     os.environ[PROTOCOL_ENV_VAR] = str(path)
@@ -123,6 +127,15 @@ def fault_day(run_day, db_url, tmp_path_factory):
         if kind == "timeout":
             with fast_timeouts(tmp_path_factory.mktemp("protocol")):
                 run = run_day(SCENARIO, day, faults=faults)
+        elif kind == "refuse":
+            redis_url = os.environ.get("REDIS_URL")
+            os.environ["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_DOWN_PORT}/0"  # nothing listens there
+            try:
+                run = run_day(SCENARIO, day, faults=faults)
+            finally:
+                os.environ.pop("REDIS_URL")
+                if redis_url is not None:
+                    os.environ["REDIS_URL"] = redis_url
         else:
             run = run_day(SCENARIO, day, faults=faults)
         pending = {

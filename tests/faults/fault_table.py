@@ -19,7 +19,19 @@ FAULT_DAYS = {
     "http_429": date(2026, 7, 13),
     "malformed": date(2026, 7, 14),
 }
-FAULT_OPTIONS = {"timeout": {"seconds": 2}, "http_429": {"retry_after": 1}}
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again with the socket: nothing listens there
+
+
+REDIS_DOWN_PORT = _closed_port()  # delivery_redis on the refuse day
+TIMEOUT_SECONDS = 0.3  # the client timeout of the timeout day (protocol checks.http_timeout_seconds)
+FAULT_OPTIONS = {"timeout": {"seconds": 0.8}, "http_429": {"retry_after": 1}}
 SERVICES = (
     "whatsapp",
     "cloudinary",

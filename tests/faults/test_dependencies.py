@@ -48,7 +48,7 @@ CHECK_MESSAGE = {
         "refused",
     ),
     "http_503": (r"HTTP 503\b", "http_status"),
-    "timeout": (r"no answer within 1 s", "timeout"),
+    "timeout": (r"no answer within 0\.3 s", "timeout"),
     "http_429": (r"HTTP 429\b.*Retry-After: 1\).*still 429 after one retry", "http_status"),
     "malformed": (r"HTTP 200 with a body that is not JSON", "malformed"),
 }

@@ -5,7 +5,7 @@ malformed protocol.yaml. Each is a row of the fault summary table.
   of the test database (``pg_terminate_backend``) is what a restart looks like to a client: every open connection
   breaks at once. The live monitor (fake clock) is hit in the middle of the window and must end with exactly the
   ticks and alerts of an undisturbed run of the same data.
-* **Redis down**: ``delivery_redis`` points at a closed port for a whole day.
+* **Redis down**: ``delivery_redis`` points at a closed port for the whole ``refuse`` day (``conftest.py``).
 * **Bad source data**: a database of its own whose ``platform.delivery_attempts`` lost its NOT NULL and CHECK
   constraints (production reads views; a broken upstream can deliver anything), with nulls, statuses outside the
   contract and attempts outside the window; the day must still report, and the report must say what was wrong.
@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from datetime import date, timedelta
 
 import psycopg
 import pytest
 import yaml
-from fault_table import ROOT, short
+from fault_table import REDIS_DOWN_PORT, ROOT, short
 
 from delivery_window import runtime, window
 from delivery_window.protocol import DEFAULT_PROTOCOL_PATH, PROTOCOL_ENV_VAR, get_protocol
 
 PG_DAY = date(2026, 7, 15)
-REDIS_DAY = date(2026, 7, 16)
 BAD_DATA_DAY = date(2026, 7, 17)
 
 
@@ -140,34 +138,27 @@ def test_postgres_drops_every_connection_mid_window(db_url, fault_case):
         )
 
 
-# --- Redis down ---------------------------------------------------------------------------------------------
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again when the socket is: nothing listens there
-
-
-def test_redis_down_is_recorded_and_the_day_reports(run_day, fault_case, monkeypatch):
+# --- Redis down (on the refuse day: every dependency refused, delivery_redis at a closed port) ----------------
+def test_redis_down_is_recorded_and_the_day_reports(fault_day, fault_case):
     with fault_case("redis", "connection refused (closed port)") as row:
-        port = _closed_port()
-        monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
-        run = run_day("healthy", REDIS_DAY)
-        status, message = run.one(
-            "SELECT status, message FROM delivery_ops.check_results WHERE delivery_date = %s "
+        run = fault_day("refuse").run
+        status, message, observed = run.one(
+            "SELECT status, message, observed FROM delivery_ops.check_results WHERE delivery_date = %s "
             "AND check_name = 'check_redis_cache'",
-            REDIS_DAY,
+            run.day,
         )
-        assert status == "error" and re.search(rf"(?i)connect\w*.*127\.0\.0\.1:{port}|refused", message), (
-            message
+        assert status == "error", (status, message)
+        assert re.match(
+            rf"ConnectionError: Error 111 connecting to 127\.0\.0\.1:{REDIS_DOWN_PORT}\b", message
         )
         decision = run.one(
             "SELECT choice, reasons::text FROM delivery_ops.decisions WHERE delivery_date = %s "
             "AND decision_point = 'go_no_go'",
-            REDIS_DAY,
+            run.day,
         )
         assert "check_redis_cache" in decision[1], decision
         assert run.state == "success"
-        assert run.rows("SELECT 1 FROM delivery_ops.daily_reports WHERE delivery_date = %s", REDIS_DAY)
+        assert run.rows("SELECT 1 FROM delivery_ops.daily_reports WHERE delivery_date = %s", run.day)
         row.error = short(f"check_redis_cache: {message}")
         row.retried = "no (a 05:30 observation; recorded at once)"
         row.escalation = f"go/no-go {decision[0]!r} names check_redis_cache"

@@ -47,10 +47,15 @@ def grafana() -> GrafanaHook:
     return GrafanaHook("grafana_api", timeout_seconds=1)
 
 
-def test_a_429_is_retried_once_after_its_retry_after(sb):
+def test_a_429_is_retried_once_after_its_retry_after(sb, monkeypatch):
+    import time
+
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)  # the wait the hook asks for, without waiting
     sb.set_faults({"grafana": {"kind": "http_429", "retry_after": 1, "times": 1}})
     assert grafana().health()["database"] == "ok"
     assert [r["status"] for r in sb.requests("grafana")] == [429, 200]
+    assert waits == [1.0]
 
 
 def test_a_429_that_persists_is_recorded_after_one_retry(sb):

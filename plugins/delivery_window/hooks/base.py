@@ -132,7 +132,9 @@ class JsonHttpHook(HttpHook):
                     extra_options={"check_response": False, "timeout": self.timeout_seconds},
                 )
         except requests.exceptions.Timeout as exc:
-            raise ServiceError(self.service, "timeout", f"no answer within {self.timeout_seconds} s") from exc
+            raise ServiceError(
+                self.service, "timeout", f"no answer within {self.timeout_seconds:g} s"
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
             raise ServiceError(self.service, "refused", f"connection failed ({_root_cause(exc)})") from exc
         self.last_latency_ms = round((time.perf_counter() - started) * 1000)

@@ -90,7 +90,7 @@ class DeliveryPagerdutyHook(PagerdutyEventsHook):
         cause = exc.__cause__
         if isinstance(cause, httpx.TimeoutException):
             return ServiceError(
-                "pagerduty", "timeout", f"{endpoint}: no answer within {self.timeout_seconds} s"
+                "pagerduty", "timeout", f"{endpoint}: no answer within {self.timeout_seconds:g} s"
             )
         if isinstance(cause, httpx.TransportError):
             return ServiceError(
