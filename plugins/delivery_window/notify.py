@@ -8,9 +8,9 @@ DAG and the follow-up DAG) never send the same message twice; its escalation-led
 
 A channel that is down is not hammered: the first failed send to a channel ends that channel's sends for the
 flush (its other messages stay pending, untouched), and a caller that flushes often (the monitor, every tick) passes
-one :class:`ChannelBackoff` for its whole run, so a failed channel is tried again only after the server's
-``Retry-After`` or ``monitor.send_backoff_seconds`` — a Slack or PagerDuty outage then costs the monitor one
-timeout per channel per backoff, not one per message per tick. Every send uses ``checks.http_timeout_seconds``.
+one :class:`ChannelBackoff` for its whole run, so a failed channel is tried again only after
+``monitor.send_backoff_seconds`` (or the server's ``Retry-After`` when longer): a Slack or PagerDuty outage then
+costs the monitor one timeout per channel per backoff, not one per message per tick. Every send uses ``checks.http_timeout_seconds``.
 
 Kinds: ``pagerduty_event`` (trigger / acknowledge / resolve, PagerDuty Events v2), ``slack_message`` (Block Kit
 through an incoming webhook), ``status_page_update`` and ``advisor_notification`` (the delivery service, which
@@ -56,8 +56,9 @@ class ChannelBackoff:
         return self.clock() < self.until.get(channel, float("-inf"))
 
     def failed(self, channel: str, retry_after: float | None) -> None:
-        """Back ``channel`` off for the server's ``Retry-After`` when it gave one, else ``seconds``."""
-        self.until[channel] = self.clock() + (retry_after if retry_after is not None else self.seconds)
+        """Back ``channel`` off for ``seconds``, or for the server's ``Retry-After`` when that is longer (a
+        shorter one was already waited for by the call's own retry, which failed again)."""
+        self.until[channel] = self.clock() + max(self.seconds, retry_after or 0.0)
 
     def succeeded(self, channel: str) -> None:
         self.until.pop(channel, None)

@@ -85,7 +85,7 @@ PAGERDUTY_ERRORS = {
     "http_500": r"pagerduty: POST .*/v2/enqueue: HTTP 500: ",
     "refuse": r"pagerduty: POST .*/v2/enqueue: connection failed \(",
     "timeout": r"pagerduty: POST .*/v2/enqueue: no answer within 1 s$",
-    "malformed": r"pagerduty: POST .*/v2/enqueue: HTTP 200: \{\"status\": \"ok\", \"data\": \[$",
+    "malformed": r"pagerduty: POST .*/v2/enqueue: HTTP 200 with a body that is not JSON: '\{\"status\"",
 }
 
 
@@ -155,12 +155,15 @@ def test_a_failed_channel_is_left_alone_for_the_flush_and_while_backing_off(db_u
         assert statuses == [("sent", 5)]
 
 
-def test_a_retry_after_sets_the_backoff():
+def test_the_backoff_is_the_longer_of_retry_after_and_its_own():
     clock = [100.0]
     backoff = notify.ChannelBackoff(seconds=40, clock=lambda: clock[0])
-    err = ServiceError("delivery_service", "http_status", "HTTP 429", status=429, retry_after=3)
-    backoff.failed("c", notify.retry_after_of(err))
-    clock[0] = 102.9
+    err = ServiceError("delivery_service", "http_status", "HTTP 429", status=429, retry_after=90)
+    backoff.failed("c", notify.retry_after_of(err))  # a Retry-After longer than the backoff is honoured
+    clock[0] = 189.9
     assert backoff.waiting("c")
-    clock[0] = 103.0
+    clock[0] = 190.0
     assert not backoff.waiting("c")
+    backoff.failed("c", 1.0)  # a shorter one does not make the channel be hammered
+    clock[0] = 229.9
+    assert backoff.waiting("c")

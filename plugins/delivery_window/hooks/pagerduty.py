@@ -100,9 +100,16 @@ class DeliveryPagerdutyHook(PagerdutyEventsHook):
         if response is not None:
             retry_after = response.headers.get("Retry-After")
             text = " ".join(response.text.split())[:160]
+            if response.status_code < 400:  # a success status whose body the client could not read
+                return ServiceError(
+                    "pagerduty",
+                    "malformed",
+                    f"{endpoint}: HTTP {response.status_code} with a body that is not JSON: {text[:80]!r}",
+                    status=response.status_code,
+                )
             return ServiceError(
                 "pagerduty",
-                "http_status" if response.status_code >= 400 else "malformed",
+                "http_status",
                 f"{endpoint}: HTTP {response.status_code}: {text}"
                 + (f" (Retry-After: {retry_after})" if retry_after else ""),
                 status=response.status_code,
