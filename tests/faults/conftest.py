@@ -81,6 +81,7 @@ class FaultDay:
     kind: str
     run: object  # tests.conftest.DayRun
     pending_after_day: dict[str, tuple[str, str | None, int]]  # dedup_key -> (channel, last_error, attempts)
+    attempts_by_channel: dict[str, int]  # sends tried during the day, per channel (notifications.attempts)
     follow_up_state: str
     follow_up_sandbox: object
     statuses_after_follow_up: dict[str, str]
@@ -146,6 +147,13 @@ def fault_day(run_day, db_url, tmp_path_factory):
                 day,
             )
         }
+        attempts = dict(
+            run.rows(
+                "SELECT channel, sum(attempts)::int FROM delivery_ops.notifications WHERE delivery_date = %s "
+                "GROUP BY channel",
+                day,
+            )
+        )
         # The fault lifts: the follow-up DAG (every 5 min in production) runs against a healthy sandbox.
         dag = DagBag(dag_folder=str(ROOT / "dags")).dags["delivery_window_escalations"]
         sandbox = Sandbox(scenario=SCENARIO).start()
@@ -160,7 +168,7 @@ def fault_day(run_day, db_url, tmp_path_factory):
         statuses = dict(
             run.rows("SELECT dedup_key, status FROM delivery_ops.notifications WHERE delivery_date = %s", day)
         )
-        done[kind] = FaultDay(kind, run, pending, str(follow.state), sandbox, statuses)
+        done[kind] = FaultDay(kind, run, pending, attempts, str(follow.state), sandbox, statuses)
         return done[kind]
 
     return get

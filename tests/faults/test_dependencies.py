@@ -142,6 +142,14 @@ def test_dependency_fault(fault_day, fault_case, dependency, kind):
                 else "not retried in the call (policy)"
             )
 
+        if channels and dependency != "delivery":  # (the delivery service also takes the runbooks' actions)
+            # every request the service saw is an outbox attempt (twice for PagerDuty's one 429 retry)
+            service = "slack" if dependency == "slack" else "pagerduty"
+            requests = len([r for r in run.sandbox.requests(service) if r["method"] == "POST"])
+            tried = sum(day.attempts_by_channel.get(c, 0) for c in channels)
+            factor = 2 if kind == "http_429" and dependency == "pagerduty" else 1
+            assert tried and requests == tried * factor, (requests, tried)
+
         if channels:
             rows = {k: v for k, v in day.pending_after_day.items() if v[0] in channels}
             sent_anyway = run.rows(
