@@ -50,15 +50,17 @@ class ChannelBackoff:
     seconds: float
     clock: Callable[[], float] = time.monotonic
     until: dict[str, float] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)  # the failure that started each channel's backoff
 
     def waiting(self, channel: str) -> bool:
         """True while ``channel`` is backing off."""
         return self.clock() < self.until.get(channel, float("-inf"))
 
-    def failed(self, channel: str, retry_after: float | None) -> None:
+    def failed(self, channel: str, retry_after: float | None, error: str = "") -> None:
         """Back ``channel`` off for ``seconds``, or for the server's ``Retry-After`` when that is longer (a
         shorter one was already waited for by the call's own retry, which failed again)."""
         self.until[channel] = self.clock() + max(self.seconds, retry_after or 0.0)
+        self.why[channel] = error
 
     def succeeded(self, channel: str) -> None:
         self.until.pop(channel, None)
@@ -140,7 +142,14 @@ def flush(
     conn.commit()
     for candidate in pending:
         if not dry_run and backoff.waiting(candidate["channel"]):
-            result.deferred += 1  # stays pending, untouched: its channel just failed
+            result.deferred += 1  # stays pending, not tried: its channel just failed
+            why = (
+                f"not tried: {candidate['channel']} had just failed ({backoff.why.get(candidate['channel'])})"
+            )
+            store.execute(
+                conn, "defer_notification", {"dedup_key": candidate["dedup_key"], "last_error": why[:500]}
+            )
+            conn.commit()
             continue
         # Lock the row for the send; skipped when another flush holds it or has sent it meanwhile.
         claimed = store.execute(conn, "claim_notification", {"dedup_key": candidate["dedup_key"]})
@@ -157,7 +166,7 @@ def flush(
                 backoff.succeeded(row["channel"])
             except Exception as exc:  # a failed send is recorded and retried, never dropped
                 status, error = "pending", str(mask_value(f"{type(exc).__name__}: {exc}"))[:500]
-                backoff.failed(row["channel"], retry_after_of(exc))
+                backoff.failed(row["channel"], retry_after_of(exc), error)
                 log.warning("send to %s failed, kept pending: %s", row["channel"], error)
         store.execute(
             conn, "mark_notification", {"dedup_key": row["dedup_key"], "status": status, "last_error": error}

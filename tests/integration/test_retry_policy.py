@@ -137,6 +137,18 @@ def test_a_failed_channel_is_left_alone_for_the_flush_and_while_backing_off(db_u
         first = notify.flush(conn, DAY, sender=sender)  # one try of the war room, both ops posts go
         assert tried.count(SLACK_WAR_ROOM) == 1 and first.sent == 2 and first.deferred == 2
         assert len(first.failed) == 1
+        errors = conn.execute(
+            "SELECT last_error, attempts FROM delivery_ops.notifications WHERE delivery_date = %s "
+            "AND status = 'pending' ORDER BY dedup_key",
+            (DAY,),
+        ).fetchall()
+        assert errors == [
+            ("ConnectionResetError: [Errno 104] Connection reset by peer", 1),
+            *[
+                ("not tried: slack_war_room had just failed (ConnectionResetError: [Errno 104] Connection reset "
+                 "by peer)", 0)
+            ] * 2,
+        ]  # fmt: skip
 
         clock = [0.0]
         backoff = notify.ChannelBackoff(seconds=40, clock=lambda: clock[0])
