@@ -11,6 +11,10 @@ only attempts made by ``t`` count, and a receipt counts once its ``status_at`` i
 - **Resume** (live): a retried task finds the last tick it wrote (``metric_ticks``), rebuilds the aggregates as of
   that tick with one read (in chunks), and goes on from the next tick. A replay recomputes every tick. Alerts and
   messages already recorded are never repeated (alerts keep their first firing, every message has a dedup key).
+- **Database away** (a failed read: restart, failover, dropped connections): the read counts as a failed read of
+  that tick for the Sev1 rule, the monitor reconnects, and the ticks it missed are evaluated as of their own
+  instants once a read succeeds again, before the current tick; so ``metric_ticks`` has no hole and an alert fires
+  at the tick it would have. Ticks still missed when the window ends are counted in ``ticks_missed``.
 
 Per tick it writes ``metric_ticks`` (every scope), upserts firing rules into ``alerts``; a first firing opens or
 updates the incident of its runbook (with the protocol's response steps on the timeline) and pages / posts to the
@@ -54,6 +58,7 @@ class MonitorSummary:
     datadog_pushed: int = 0
     datadog_failed: int = 0
     db_failures: int = 0
+    ticks_missed: int = 0  # ticks never evaluated: the database was still away when the window ended
 
 
 def _now() -> datetime:
@@ -460,4 +465,9 @@ def run_monitor(
             missed.pop(0)
         if missed or not evaluate(index, t, at=t):
             missed.append((index, t))
+    if missed:
+        summary.ticks_missed = len(missed)
+        log.error(
+            "%d ticks never evaluated (database unavailable): %s ..", len(missed), missed[0][1].isoformat()
+        )
     return summary
