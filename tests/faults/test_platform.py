@@ -131,7 +131,7 @@ def test_postgres_drops_every_connection_mid_window(db_url, fault_case):
         assert got["alerts"] == expected["alerts"]  # same first firings
         row.error = f"{summary.db_failures} tick read(s) failed, {len(killed)} backends terminated"
         row.retried = (
-            "new connections at the next tick; the failed tick re-read (resumes from the last good tick)"
+            "reconnected at the next tick; the missed tick evaluated as of its instant, before the next"
         )
         row.escalation = "rule db_connection_failures judged on the reads (none fired for one failed tick)"
         row.report = (
