@@ -6,6 +6,12 @@ its error and is retried by the next flush (the next monitor tick, the report ta
 a rerun). Each row is locked while it is sent (``FOR UPDATE SKIP LOCKED``), so two flushes running at once (the
 DAG and the follow-up DAG) never send the same message twice; its escalation-ledger row, if any, follows it.
 
+A channel that is down is not hammered: the first failed send to a channel ends that channel's sends for the
+flush (its other messages stay pending, untouched), and a caller that flushes often (the monitor, every tick) passes
+one :class:`ChannelBackoff` for its whole run, so a failed channel is tried again only after
+``monitor.send_backoff_seconds`` (or the server's ``Retry-After`` when longer): a Slack or PagerDuty outage then
+costs the monitor one timeout per channel per backoff, not one per message per tick. Every send uses ``checks.http_timeout_seconds``.
+
 Kinds: ``pagerduty_event`` (trigger / acknowledge / resolve, PagerDuty Events v2), ``slack_message`` (Block Kit
 through an incoming webhook), ``status_page_update`` and ``advisor_notification`` (the delivery service, which
 publishes the status pages and sends advisors their in-app notification and e-mail). Phone numbers are masked to
@@ -15,6 +21,7 @@ their last 4 digits in every payload on its way out, and in every log line of th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +40,42 @@ class FlushResult:
     sent: int = 0
     dry_run: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    deferred: int = 0  # pending messages not tried: their channel failed in this flush or is backing off
+
+
+@dataclass
+class ChannelBackoff:
+    """Channels whose last send failed, and until when (``clock`` seconds) flushes leave them alone."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    until: dict[str, float] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)  # the failure that started each channel's backoff
+
+    def waiting(self, channel: str) -> bool:
+        """True while ``channel`` is backing off."""
+        return self.clock() < self.until.get(channel, float("-inf"))
+
+    def failed(self, channel: str, retry_after: float | None, error: str = "") -> None:
+        """Back ``channel`` off for ``seconds``, or for the server's ``Retry-After`` when that is longer (a
+        shorter one was already waited for by the call's own retry, which failed again)."""
+        self.until[channel] = self.clock() + max(self.seconds, retry_after or 0.0)
+        self.why[channel] = error
+
+    def succeeded(self, channel: str) -> None:
+        self.until.pop(channel, None)
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """The ``Retry-After`` seconds a failed send was told (a ``ServiceError``, or an HTTP error with a response)."""
+    value = getattr(exc, "retry_after", None)
+    if value is None:
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def enqueue(conn, day: date, *, dedup_key: str, channel: str, kind: str, payload: dict, at: datetime) -> bool:
@@ -57,32 +100,57 @@ KINDS = ("pagerduty_event", "slack_message", "status_page_update", "advisor_noti
 
 def send_via_providers(channel: str, kind: str, payload: dict[str, Any]) -> None:
     """Send one message with the provider hooks; ``channel`` is the connection id. Phone numbers are masked."""
+    from delivery_window.protocol import get_protocol
+
     payload = mask_value(payload)
+    timeout = get_protocol().checks.http_timeout_seconds
     if kind == "pagerduty_event":
         from delivery_window.hooks.pagerduty import DeliveryPagerdutyHook
 
-        DeliveryPagerdutyHook(pagerduty_events_conn_id=channel).send_event(**payload)
+        DeliveryPagerdutyHook(pagerduty_events_conn_id=channel, timeout_seconds=timeout).send_event(**payload)
     elif kind == "slack_message":
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-        SlackWebhookHook(slack_webhook_conn_id=channel, timeout=10).send(
+        # No retry handlers: a failed post stays pending in the outbox and the next flush retries it.
+        SlackWebhookHook(slack_webhook_conn_id=channel, timeout=timeout, retry_handlers=[]).send(
             text=payload["text"], blocks=payload.get("blocks")
         )
     elif kind in ("status_page_update", "advisor_notification"):
         from delivery_window.hooks.delivery_service import DeliveryServiceHook
 
         body = {k: v for k, v in payload.items() if k != "endpoint"}
-        DeliveryServiceHook(channel, timeout_seconds=10).post(payload["endpoint"], body)
+        DeliveryServiceHook(channel, timeout_seconds=timeout).post(payload["endpoint"], body)
     else:
         raise ValueError(f"unknown notification kind {kind!r} for channel {channel!r}")
 
 
-def flush(conn, day: date, *, dry_run: bool = False, sender: Sender = send_via_providers) -> FlushResult:
-    """Send every pending message of ``day``; each outcome is committed at once so none is lost or repeated."""
+def flush(
+    conn,
+    day: date,
+    *,
+    dry_run: bool = False,
+    sender: Sender = send_via_providers,
+    backoff: ChannelBackoff | None = None,
+) -> FlushResult:
+    """Send every pending message of ``day``; each outcome is committed at once so none is lost or repeated.
+
+    ``backoff`` carries failed channels across the flushes of one caller; without it a failed channel is left
+    alone for the rest of this flush only."""
     result = FlushResult()
+    backoff = backoff or ChannelBackoff(seconds=float("inf"))
     pending = store.execute(conn, "select_pending_notifications", {"delivery_date": day})
     conn.commit()
     for candidate in pending:
+        if not dry_run and backoff.waiting(candidate["channel"]):
+            result.deferred += 1  # stays pending, not tried: its channel just failed
+            why = (
+                f"not tried: {candidate['channel']} had just failed ({backoff.why.get(candidate['channel'])})"
+            )
+            store.execute(
+                conn, "defer_notification", {"dedup_key": candidate["dedup_key"], "last_error": why[:500]}
+            )
+            conn.commit()
+            continue
         # Lock the row for the send; skipped when another flush holds it or has sent it meanwhile.
         claimed = store.execute(conn, "claim_notification", {"dedup_key": candidate["dedup_key"]})
         if not claimed:
@@ -95,8 +163,10 @@ def flush(conn, day: date, *, dry_run: bool = False, sender: Sender = send_via_p
         else:
             try:
                 sender(row["channel"], row["kind"], row["payload"])
+                backoff.succeeded(row["channel"])
             except Exception as exc:  # a failed send is recorded and retried, never dropped
                 status, error = "pending", str(mask_value(f"{type(exc).__name__}: {exc}"))[:500]
+                backoff.failed(row["channel"], retry_after_of(exc), error)
                 log.warning("send to %s failed, kept pending: %s", row["channel"], error)
         store.execute(
             conn, "mark_notification", {"dedup_key": row["dedup_key"], "status": status, "last_error": error}

@@ -79,6 +79,7 @@ Seconds = Annotated[int, Strict(), Field(ge=0)]
 Millis = Annotated[int, Strict(), Field(ge=0)]
 Count = Annotated[int, Strict(), Field(ge=0)]
 PositiveInt = Annotated[int, Strict(), Field(ge=1)]
+TimeoutSeconds = Annotated[float, Strict(), Field(gt=0)]  # fractions allowed (the fault suite uses 0.3 s)
 Text = Annotated[str, Strict(), StringConstraints(min_length=1)]
 Ident = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 UpperIdent = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Z][A-Z_]*$")]
@@ -292,7 +293,7 @@ class Checks(_Frozen):
     warn_quality_ratings: tuple[QualityRating, ...]
     healthy_number_statuses: tuple[UpperIdent, ...] = Field(min_length=1)
     sendable_template_statuses: tuple[UpperIdent, ...] = Field(min_length=1)
-    http_timeout_seconds: PositiveInt
+    http_timeout_seconds: TimeoutSeconds
     db_pool_max_waiting: Count
     messaging_limit_warn_pct: Pct
     cloudinary_min_remaining_calls: Count
@@ -353,6 +354,7 @@ class Monitor(_Frozen):
     status_post_every_minutes: PositiveInt
     template_poll_seconds: PositiveInt
     datadog_max_point_age_seconds: PositiveInt
+    send_backoff_seconds: PositiveInt = 40
     datadog_metric_prefix: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
 
 

@@ -232,6 +232,7 @@ def monitor_window(day: date, dry_run: bool = False) -> dict[str, Any]:
         "status_posts": s.status_posts,
         "datadog_pushed": s.datadog_pushed,
         "db_failures": s.db_failures,
+        "ticks_missed": s.ticks_missed,
         "tick_ms_p95": round(tick_ms[max(0, (95 * len(tick_ms) + 99) // 100 - 1)], 1) if tick_ms else None,
     }
 

@@ -78,7 +78,7 @@ def test_notify_masks_what_it_sends(monkeypatch):
     seen = {}
 
     class FakeHook:
-        def __init__(self, pagerduty_events_conn_id):
+        def __init__(self, pagerduty_events_conn_id, timeout_seconds=None):
             pass
 
         def send_event(self, **payload):

@@ -151,6 +151,7 @@ NOT_FROM_PROTOCOL: dict[str, str] = {
     "monitor.status_post_every_minutes": "issue 4 text: a one-line #delivery-ops status each minute",
     "monitor.template_poll_seconds": "our decision (issue 4)",
     "monitor.datadog_max_point_age_seconds": "our decision (issue 4): Datadog's limit for past points",
+    "monitor.send_backoff_seconds": "our decision (issue 7): a failed channel is not retried every tick",
     "alert_thresholds.latency_baseline_days": "our decision (issue 4): baseline period",
     "alert_thresholds.latency_baseline_min_days": "our decision (issue 4)",
     "severity_1.db_connection_failure_window_minutes": "our decision (issue 4)",
@@ -197,6 +198,7 @@ MUST_BE_COMMENTED = {
     "status_post_every_minutes": "our decision",
     "template_poll_seconds": "our decision",
     "datadog_max_point_age_seconds": "our decision",
+    "send_backoff_seconds": "our decision",
     "datadog_metric_prefix": "our decision",
     "latency_baseline_days": "our decision",
     "latency_baseline_min_days": "our decision",
@@ -361,6 +363,7 @@ def test_key_values(proto: Protocol) -> None:
         "status_post_every_minutes": 1,
         "template_poll_seconds": 60,
         "datadog_max_point_age_seconds": 3600,
+        "send_backoff_seconds": 40,
         "datadog_metric_prefix": "delivery_window",
     }
 

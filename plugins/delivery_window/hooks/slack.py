@@ -69,7 +69,7 @@ class SlackWebhookReachabilityHook(BaseHook):
             with socket.create_connection((url.hostname, port), timeout=self.timeout_seconds):
                 pass
         except TimeoutError:
-            return out | {"reachable": False, "error": f"no TCP connection within {self.timeout_seconds} s"}
+            return out | {"reachable": False, "error": f"no TCP connection within {self.timeout_seconds:g} s"}
         except OSError as exc:
             return out | {"reachable": False, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}
         return out | {"reachable": True, "connect_ms": round((time.perf_counter() - started) * 1000)}

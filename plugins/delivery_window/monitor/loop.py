@@ -11,6 +11,10 @@ only attempts made by ``t`` count, and a receipt counts once its ``status_at`` i
 - **Resume** (live): a retried task finds the last tick it wrote (``metric_ticks``), rebuilds the aggregates as of
   that tick with one read (in chunks), and goes on from the next tick. A replay recomputes every tick. Alerts and
   messages already recorded are never repeated (alerts keep their first firing, every message has a dedup key).
+- **Database away** (a failed read: restart, failover, dropped connections): the read counts as a failed read of
+  that tick for the Sev1 rule, the monitor reconnects, and the ticks it missed are evaluated as of their own
+  instants once a read succeeds again, before the current tick; so ``metric_ticks`` has no hole and an alert fires
+  at the tick it would have. Ticks still missed when the window ends are counted in ``ticks_missed``.
 
 Per tick it writes ``metric_ticks`` (every scope), upserts firing rules into ``alerts``; a first firing opens or
 updates the incident of its runbook (with the protocol's response steps on the timeline) and pages / posts to the
@@ -33,14 +37,14 @@ from delivery_window import notify, store, window
 from delivery_window.masking import masked_logger
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import Batch, WindowState
-from delivery_window.protocol import Protocol
+from delivery_window.protocol import Protocol, get_protocol
 from delivery_window.records import Firing
 
 log = masked_logger(__name__)
+DATADOG_PUSH = "datadog_api:series"  # the gauges' key in the monitor's ChannelBackoff
 CATCH_UP_CHUNK = timedelta(seconds=30)  # a resume or a late start reads the window in pieces this long
-READ_SLICES = (
-    4  # time slices of one read over two connections: aggregating one overlaps the server packing the next
-)
+# A read in time slices over two connections: aggregating one slice overlaps the server packing the next.
+READ_SLICES = 4
 
 
 @dataclass
@@ -58,6 +62,7 @@ class MonitorSummary:
     datadog_pushed: int = 0
     datadog_failed: int = 0
     db_failures: int = 0
+    ticks_missed: int = 0  # ticks never evaluated: the database was still away when the window ended
 
 
 def _now() -> datetime:
@@ -74,7 +79,10 @@ def push_datadog(series: list[dict[str, Any]]) -> None:
     from delivery_window.connections import DATADOG
     from delivery_window.hooks.datadog import DatadogHook
 
-    DatadogHook(DATADOG, method="POST").call("api/v2/series", json_body={"series": series})
+    timeout = get_protocol().checks.http_timeout_seconds
+    DatadogHook(DATADOG, method="POST", timeout_seconds=timeout).call(
+        "api/v2/series", json_body={"series": series}
+    )
 
 
 def poll_whatsapp_templates() -> list[dict[str, Any]]:
@@ -82,7 +90,7 @@ def poll_whatsapp_templates() -> list[dict[str, Any]]:
     from delivery_window.connections import WHATSAPP
     from delivery_window.hooks.whatsapp import WhatsAppCloudHook
 
-    return WhatsAppCloudHook(WHATSAPP).templates()
+    return WhatsAppCloudHook(WHATSAPP, timeout_seconds=get_protocol().checks.http_timeout_seconds).templates()
 
 
 class _Monitor:
@@ -396,6 +404,8 @@ def run_monitor(
     at once, and new ones after a database failure; ``stop`` ends a live run early (benchmarks).
     """
     m = _Monitor(conn, day, protocol, dry_run=dry_run, now=now, connect=connect)
+    # A channel that failed is left alone for a while (not retried every tick): see notify's docstring.
+    backoff = notify.ChannelBackoff(seconds=protocol.monitor.send_backoff_seconds)
     live = now() < m.close
     summary = MonitorSummary(mode="live" if live else "replay")
     settle = timedelta(seconds=protocol.monitor.settle_seconds)
@@ -408,20 +418,17 @@ def run_monitor(
         summary.resumed_after = done
         m.catch_up(done)
         log.info("resuming after tick %s", done.isoformat())
-    for index, t in enumerate(m.ticks):
-        if done is not None and t <= done:
-            continue
-        if stop is not None and stop():
-            break
-        if live:
-            wait = (t + settle - now()).total_seconds()
-            if wait > 0:
-                sleep(wait)
+
+    def evaluate(index: int, t: datetime, at: datetime) -> bool:
+        """One tick "as of" ``t``, read at tick ``at`` (later than ``t`` for a missed tick); False when the read
+        failed (recorded as the failed read of tick ``at``, reconnected)."""
+        late = at != t
         started = time.perf_counter()
         try:
             rows = m.read_tick(t)
             snap = m.state.snapshot(t)
-            m.db_reads.append((t, True))
+            if not late:  # a late (backfilled) read is not the read the Sev1 database rule judges
+                m.db_reads.append((t, True))
             if m.direct_pages:
                 m.record_direct_pages()
             m.resolve_advisors(snap)
@@ -450,20 +457,45 @@ def run_monitor(
         except Exception as exc:
             if not _is_db_error(exc):
                 raise
-            m.db_down(t, exc, summary)  # the next good read starts again from the last good tick
-            continue
-        summary.notifications_failed = len(notify.flush(m.conn, day, dry_run=dry_run).failed)
+            m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
+            return False
+        flushed = notify.flush(m.conn, day, dry_run=dry_run, backoff=backoff)
+        summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh)
-        if push_series is not None and not dry_run:
+        if push_series is not None and not dry_run and not late and not backoff.waiting(DATADOG_PUSH):
             age = (now() - t).total_seconds()
             if age <= protocol.monitor.datadog_max_point_age_seconds:
                 try:
                     push_series(posts.datadog_series(day, snap.metrics, protocol))
                     summary.datadog_pushed += 1
-                except Exception as exc:  # metrics are best effort: the next tick pushes its own points
+                except Exception as exc:  # metrics are best effort: a later tick pushes its own points
                     summary.datadog_failed += 1
+                    backoff.failed(DATADOG_PUSH, notify.retry_after_of(exc))  # not at every tick while down
                     log.warning("Datadog push for %s failed: %s", t.isoformat(), exc)
         m.prev = t
         summary.ticks += 1
+        return True
+
+    # Ticks whose read failed (the database was away) are evaluated once it is back, in order and "as of" their
+    # own instants, before the current tick: the series has no hole and a rule fires at the tick it would have.
+    missed: list[tuple[int, datetime]] = []
+    for index, t in enumerate(m.ticks):
+        if done is not None and t <= done:
+            continue
+        if stop is not None and stop():
+            break
+        if live:
+            wait = (t + settle - now()).total_seconds()
+            if wait > 0:
+                sleep(wait)
+        while missed and evaluate(*missed[0], at=t):
+            missed.pop(0)
+        if missed or not evaluate(index, t, at=t):
+            missed.append((index, t))
+    if missed:
+        summary.ticks_missed = len(missed)
+        log.error(
+            "%d ticks never evaluated (database unavailable): %s ..", len(missed), missed[0][1].isoformat()
+        )
     return summary
