@@ -154,14 +154,6 @@ def test_outage_pages_then_resolves_pagerduty_and_cancels_the_later_steps(outage
     ]
 
 
-def test_rerunning_the_day_sends_nothing_new(outage, run_day):
-    before = ledger(outage, OUTAGE_DAY)
-    again = run_day("whatsapp_outage", OUTAGE_DAY)
-    assert again.state == "success"
-    assert {k: v for k, v in messages(again.sandbox).items() if v} == {}
-    assert ledger(again, OUTAGE_DAY) == before
-
-
 # --- quality_drop: whatsapp_quality_recovery, and the head of operations at once -----------------------------
 @pytest.fixture(scope="module")
 def quality(run_day):

@@ -114,31 +114,6 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
     assert len(requeues) == 1 and requeues[0]["json"]["advisor_ids"]
 
 
-def test_rerun_of_a_day_sends_nothing_new_and_keeps_rows(db_url, run_day, outage):
-    before = all_rows(
-        db_url,
-        "SELECT rule, scope, dedup_key, first_fired_at FROM delivery_ops.alerts WHERE delivery_date=%s ORDER BY 1",
-        OUTAGE_DAY,
-    )
-    ticks = one(db_url, "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s", OUTAGE_DAY)
-    dag_run, sandbox = run_scenario(run_day, "whatsapp_outage", OUTAGE_DAY)
-    assert str(dag_run.state) == "success"
-    assert sandbox.requests("pagerduty") == []
-    assert [r for r in sandbox.requests("slack")] == []
-    assert (
-        all_rows(
-            db_url,
-            "SELECT rule, scope, dedup_key, first_fired_at FROM delivery_ops.alerts WHERE delivery_date=%s ORDER BY 1",
-            OUTAGE_DAY,
-        )
-        == before
-    )
-    assert (
-        one(db_url, "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date=%s", OUTAGE_DAY)
-        == ticks
-    )
-
-
 def test_no_unmasked_phone_number_leaves_in_a_message(outage):
     import json
     import re
