@@ -452,8 +452,10 @@ class WindowState:
         if not fresh.all():
             batch, state = batch.take(fresh), state[fresh]
         if len(self.pending) and self.pending_checked_us != t_us:
-            # pending rows go first, once per tick (a tick's read may come in several pieces)
-            carried, self.pending = self.pending, Batch.empty()
+            # pending rows whose receipt time has come go first, once per tick (a tick's read may come in several
+            # pieces); the others wait untouched (a replay holds ~30k of them, only ~18k come due a tick)
+            due = self.pending.status_us <= t_us
+            carried, self.pending = self.pending.take(due), self.pending.take(~due)
             batch = Batch.concat(carried, batch)
             state = np.concatenate([self.states.get(carried.attempt_id), state])
         self.pending_checked_us = t_us
