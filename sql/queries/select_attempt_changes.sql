@@ -12,23 +12,25 @@
 -- Rows come as one bytea of fixed-width big-endian records each (monitor/state.py WIRE, RECEIPT_WIRE) that numpy
 -- decodes in one call: a tick at 1M attempts per window reads ~35k attempts, far too many for a tuple each. Small
 -- fields share a word: each send call and concatenation is most of the server's cost per row.
+-- NULLs a broken source may hold (status, segment, status_at) become "sent", segment 0 and the attempt time: a row
+-- whose packed record were NULL would vanish from string_agg, and the monitor would never count that attempt.
 -- Ids are keyed with hashtextextended (64 bit) and named again through the key only when a rule needs a name.
 SELECT (SELECT coalesce(string_agg(
                    int8send(attempt_id)
                    || timestamptz_send(attempted_at)
-                   || timestamptz_send(status_at)
+                   || timestamptz_send(coalesce(status_at, attempted_at))
                    || int8send(hashtextextended(advisor_id, 0))
                    || int8send(hashtextextended(phone_number_id, 0))
                    || int8send((coalesce(error_code, -1)::int8 << 32) | (coalesce(api_latency_ms, 0)::int8 & 4294967295))
-                   || int4send((segment::int4 << 16) | least(ascii(status), 255)),
+                   || int4send((coalesce(segment, 0)::int4 << 16) | least(coalesce(ascii(status), 0), 255)),
                    ''::bytea), ''::bytea)
         FROM platform.delivery_attempts
         WHERE delivery_date = %(delivery_date)s
           AND attempted_at > %(full_lo)s AND attempted_at <= %(full_hi)s) AS rows,
        (SELECT coalesce(string_agg(
                    int8send(attempt_id)
-                   || timestamptz_send(status_at)
-                   || int8send((coalesce(error_code, -1)::int8 << 16) | least(ascii(status), 255)),
+                   || timestamptz_send(coalesce(status_at, attempted_at))
+                   || int8send((coalesce(error_code, -1)::int8 << 16) | least(coalesce(ascii(status), 0), 255)),
                    ''::bytea), ''::bytea)
         FROM platform.delivery_attempts
         WHERE delivery_date = %(delivery_date)s

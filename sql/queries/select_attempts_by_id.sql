@@ -3,11 +3,11 @@
 SELECT coalesce(string_agg(
            int8send(attempt_id)
            || timestamptz_send(attempted_at)
-           || timestamptz_send(status_at)
+           || timestamptz_send(coalesce(status_at, attempted_at))
            || int8send(hashtextextended(advisor_id, 0))
            || int8send(hashtextextended(phone_number_id, 0))
            || int8send((coalesce(error_code, -1)::int8 << 32) | (coalesce(api_latency_ms, 0)::int8 & 4294967295))
-           || int4send((segment::int4 << 16) | least(ascii(status), 255)),
+           || int4send((coalesce(segment, 0)::int4 << 16) | least(coalesce(ascii(status), 0), 255)),
            ''::bytea), ''::bytea) AS rows
 FROM platform.delivery_attempts
 WHERE delivery_date = %(delivery_date)s AND attempt_id = ANY(%(ids)s)

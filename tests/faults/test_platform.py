@@ -250,6 +250,18 @@ def test_bad_source_data_is_reported_not_fatal(bad_data_day, fault_case):
         }
         ok, failed_exp = dq["delivery_attempts"]
         assert ok is False and any("status" in e for e in failed_exp), dq
+        # nothing lost: the monitor counted every attempt made by its last tick, the broken rows included
+        last_tick, counted = rows(
+            "SELECT tick_at, attempts FROM delivery_ops.metric_ticks WHERE delivery_date = %s AND scope = 'overall' "
+            "ORDER BY tick_at DESC LIMIT 1",
+            BAD_DATA_DAY,
+        )[0]
+        made = rows(
+            "SELECT count(*) FROM platform.delivery_attempts WHERE delivery_date = %s AND attempted_at <= %s",
+            BAD_DATA_DAY,
+            last_tick,
+        )[0][0]
+        assert counted == made, (counted, made)
         row.error = short("dq delivery_attempts failed: " + ", ".join(failed_exp))
         row.retried = "n/a (data)"
         row.escalation = "day-team finding in the handoff (data_quality_failed)"
