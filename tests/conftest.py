@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,6 +63,31 @@ def db_url():
     yield url
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def own_database(db_url):
+    """``with own_database("suffix") as url:`` a fresh database beside the test one (for a day whose source
+    constraints are dropped, or Airflow's own metadata), dropped when the block ends."""
+    import psycopg
+
+    from delivery_window import runtime
+
+    admin = runtime.with_database(db_url, "postgres")
+
+    @contextmanager
+    def make(suffix: str):
+        name = f"{TEST_DB}_{suffix}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield runtime.with_database(db_url, name)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return make
 
 
 @pytest.fixture

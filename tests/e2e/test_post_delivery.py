@@ -168,14 +168,13 @@ def test_webhook_lag_fails_the_receipt_check_and_is_a_handoff_finding(lag):
 
 
 @pytest.fixture(scope="module")
-def corrupted(db_url, airflow_db):
+def corrupted(own_database, airflow_db):
     """The corrupted day in a database of its own: its status CHECK is dropped there, never in the shared one."""
-    name = db_url.rsplit("/", 1)[1].split("?")[0] + "_corrupt"
-    admin = runtime.with_database(db_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = runtime.with_database(db_url, name)
+    with own_database("corrupt") as url:
+        yield from _corrupted_day(url)
+
+
+def _corrupted_day(url: str):
     with psycopg.connect(url) as conn:
         apply_source_contract(conn)
         drop_status_check(conn)
@@ -203,8 +202,6 @@ def corrupted(db_url, airflow_db):
         yield dag_run, {r[0]: r[1:] for r in dq}, handoff
     finally:
         sandbox.stop()  # run_day points the connections at the shared database again before each run
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_corrupted_day_fails_the_suite_naming_the_expectations(corrupted):

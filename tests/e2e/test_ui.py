@@ -62,7 +62,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.fixture(scope="module")
-def standalone(db_url, tmp_path_factory):
+def standalone(db_url, own_database, tmp_path_factory):
     assert CHROMIUM, "Debian's chromium is required for the UI test (.ci/run installs it)"
     with psycopg.connect(db_url) as conn:
         apply_migrations(conn)
@@ -72,57 +72,51 @@ def standalone(db_url, tmp_path_factory):
     port = free_port()
     # Airflow's metadata on Postgres, not SQLite: standalone runs a scheduler, a dag-processor, a triggerer and
     # parallel tasks, and on a busy machine SQLite's single writer lock made the scheduler die ("database is
-    # locked"). A database of its own on the test server, dropped afterwards.
-    meta_db = f"dw_airflow_ui_{os.getpid()}"
-    admin_url = runtime.with_database(db_url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{meta_db}" WITH (FORCE)')
-    runtime.create_database(admin_url, meta_db)
-    meta_url = runtime.with_database(db_url, meta_db).replace("postgresql://", "postgresql+psycopg2://", 1)
-    sandbox = Sandbox("healthy").start()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    env.update(
-        {
-            f"AIRFLOW_CONN_{k.upper()}": v
-            for k, v in sandbox_connections(
-                sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL)
-            ).items()
+    # locked"). A database of its own on the test server (own_database), dropped afterwards.
+    with own_database("airflow_ui") as meta_db:
+        meta_url = meta_db.replace("postgresql://", "postgresql+psycopg2://", 1)
+        sandbox = Sandbox("healthy").start()
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url,
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         }
-    )
-    log = open(home / "standalone.log", "w")  # noqa: SIM115 - closed in the finalizer
-    proc = subprocess.Popen(
-        ["airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: call(base, "GET", "/api/v2/version").get("version"), 120, "the api-server")
-        yield base, home
-    finally:
-        proc.send_signal(signal.SIGINT)
+        env.update(
+            {
+                f"AIRFLOW_CONN_{k.upper()}": v
+                for k, v in sandbox_connections(
+                    sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL)
+                ).items()
+            }
+        )
+        log = open(home / "standalone.log", "w")  # noqa: SIM115 - closed in the finalizer
+        proc = subprocess.Popen(
+            ["airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        log.close()
-        sandbox.stop()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{meta_db}" WITH (FORCE)')
+            wait_for(lambda: call(base, "GET", "/api/v2/version").get("version"), 120, "the api-server")
+            yield base, home
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            log.close()
+            sandbox.stop()
 
 
 def test_triggered_past_day_succeeds_and_grid_shows_the_phases(standalone):

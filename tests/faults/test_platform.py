@@ -179,19 +179,18 @@ BAD_ROWS = {  # what each corruption does to a few healthy attempts (ids chosen 
 
 
 @pytest.fixture(scope="module")
-def bad_data_day(db_url, airflow_db):
+def bad_data_day(own_database, airflow_db):
     """A whole day over corrupted attempts, in a database of its own (constraints dropped only there)."""
+    with own_database("bad_data") as url:
+        yield from _bad_data_day(url)
+
+
+def _bad_data_day(url: str):
     from delivery_window.connections import sandbox_connections
     from delivery_window.migrate import apply_migrations
     from delivery_window.sandbox.scenarios import apply_source_contract, generate_day, write_day
     from delivery_window.sandbox.server import Sandbox
 
-    name = db_url.rsplit("/", 1)[1].split("?")[0] + "_bad_data"
-    admin = runtime.with_database(db_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = runtime.with_database(db_url, name)
     with psycopg.connect(url) as conn:
         apply_source_contract(conn)
         conn.execute(
@@ -229,8 +228,6 @@ def bad_data_day(db_url, airflow_db):
         yield dag_run, rows
     finally:
         sandbox.stop()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_bad_source_data_is_reported_not_fatal(bad_data_day, fault_case):
