@@ -108,7 +108,7 @@ def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(se
         feed(ws, changed(rows, lo, t, lo_status), t, pieces)
         assert ws.snapshot(t) == naive(rows, advisors, t), t
         prev = t
-    assert len(ws.pending) == 0 or max(ws.pending.status_us) > to_us(TICKS[-1])
+    assert len(ws.pending) == 0 or max(ws.pending["status_us"]) > to_us(TICKS[-1])
 
 
 def feed_split(ws: WindowState, rows: list[Attempt], lo, lo_status, split, t) -> int:

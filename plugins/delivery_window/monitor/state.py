@@ -79,6 +79,10 @@ class Batch:
 
     @staticmethod
     def concat(first: Batch, second: Batch) -> Batch:
+        if len(second) == 0:
+            return first
+        if len(first) == 0:
+            return second
         return Batch(*(np.concatenate([getattr(first, f), getattr(second, f)]) for f in _FIELDS))
 
     @staticmethod
@@ -339,9 +343,17 @@ SCOPE_FIELDS = np.dtype(
 )  # fmt: skip
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Outputs
-# ---------------------------------------------------------------------------------------------------------
+# Outcomes already read whose receipt time is after the tick that read them (a replay reads each row once,
+# final), kept ready to count: the bucket cells they add to are worked out when they are read, so coming due costs
+# no lookup. ``cells`` holds, per scope kind (overall, segment, tier, number), the flat index
+# ``scope * buckets + bucket`` into the outcome arrays (-1: no such scope, an unknown advisor's tier). One record
+# array, so taking the due ones is one copy, not one per column.
+OUTCOME = np.dtype(
+    [("attempt_id", np.int64), ("status_us", np.int64), ("cells", np.int64, (4,)), ("adv", np.int64),
+     ("advisor_key", np.int64), ("error_code", np.int64), ("bucket", np.int32), ("cls", np.int8)]
+)  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The aggregates
 # ---------------------------------------------------------------------------------------------------------
@@ -391,9 +403,9 @@ class WindowState:
         self.ev_key = np.zeros(0, np.int64)
         self.ev_code = np.zeros(0, np.int64)
         self.rows_ingested = 0
-        # rows whose outcome is known but whose receipt time is after the tick that read them (a replay reads
-        # the final row once); they count at the first tick >= their status_at, without another read
-        self.pending = Batch.empty()
+        # outcomes known but whose receipt time is after the tick that read them (a replay reads the final row
+        # once); they count at the first tick >= their status_at, without another read
+        self.pending = np.zeros(0, OUTCOME)
         self.pending_checked_us: int | None = None  # the tick whose ingest already took the pending rows
         self.add_numbers(numbers or {})
 
@@ -445,23 +457,18 @@ class WindowState:
         if unknown:
             raise KeyError(f"sender numbers without a scope (call add_numbers first): {sorted(unknown)}")
         t_us = to_us(t)
-        state = self.states.get(batch.attempt_id)
-        fresh = (
-            state & _PENDING
-        ) == 0  # a fresh copy of a pending row is dropped (its outcome is already known)
-        if not fresh.all():
-            batch, state = batch.take(fresh), state[fresh]
+        counted = 0
         if len(self.pending) and self.pending_checked_us != t_us:
-            # pending rows whose receipt time has come go first, once per tick (a tick's read may come in several
-            # pieces); the others wait untouched (a replay holds ~30k of them, only ~18k come due a tick)
-            due = self.pending.status_us <= t_us
-            carried, self.pending = self.pending.take(due), self.pending.take(~due)
-            batch = Batch.concat(carried, batch)
-            state = np.concatenate([self.states.get(carried.attempt_id), state])
+            # pending outcomes whose receipt time has come count first, once per tick (a tick's read may come in
+            # several pieces); the others wait untouched (a replay holds ~30k of them, only ~18k come due a tick)
+            counted = self._count_due(t_us)
         self.pending_checked_us = t_us
         if len(batch) == 0:
-            return 0
-        state = state & ~np.int8(_PENDING)
+            return counted
+        state = self.states.get(batch.attempt_id)
+        fresh = (state & _PENDING) == 0  # a fresh copy of a pending row is dropped (its outcome is known)
+        if not fresh.all():
+            batch, state = batch.take(fresh), state[fresh]
         made = batch.attempted_us <= t_us
         new_att = made & ((state & _ATTEMPT) == 0)
         status = batch.status
@@ -473,39 +480,35 @@ class WindowState:
         cls = np.where(due, final, 0).astype(np.int8)
         keep = np.flatnonzero(new_att | new_out | wait)
         if keep.size == 0:
-            return 0
+            return counted
         # from here on only the rows that change something (a re-read row that already counted is dropped)
-        waiting = batch.take(keep[wait[keep]])
-        self.pending = Batch.concat(self.pending, waiting) if len(self.pending) else waiting
         new_att, new_out, wait, cls = new_att[keep], new_out[keep], wait[keep], cls[keep]
         ids, state = batch.attempt_id[keep], state[keep]
-        advisor_key = batch.advisor_key[keep]
+        advisor_key, error_code = batch.advisor_key[keep], batch.error_code[keep]
 
         # ceil((attempted - base) / 1 s): "made in (t - N s, t]" is then exactly buckets T-N+1 .. T
         bucket = np.clip(-((self.base_us - batch.attempted_us[keep]) // 1_000_000), 0, self.nb - 1)
         adv = self.directory.lookup(advisor_key)
-        n_tiers = len(self.directory.tiers)
-        scopes = np.stack(
-            [
-                np.zeros(keep.size, np.int64),
-                1 + np.clip(batch.segment[keep].astype(np.int64), 0, SEGMENT_SLOTS - 1),
-                np.where(adv >= 0, 1 + SEGMENT_SLOTS + self.directory.tier[np.maximum(adv, 0)], -1),
-                1
-                + SEGMENT_SLOTS
-                + n_tiers
-                + self.number_slot[np.searchsorted(self.number_keys, batch.number_key[keep])],
-            ]
-        )  # (4 scope kinds, rows); -1 = no tier scope (advisor unknown)
+        scopes = self._scopes(batch.segment[keep], adv, batch.number_key[keep])
+        cells = np.where(scopes >= 0, scopes * self.nb + bucket, -1)
 
         failed = new_out & (cls == 2)
-        self._add(self.att, scopes, bucket, new_att, self.nb)
-        self._add(self.res, scopes, bucket, new_out, self.nb)
-        self._add(self.fail, scopes, bucket, failed, self.nb)
+        self._add(self.att, cells[:, new_att])
+        self._add(self.res, cells[:, new_out])
+        self._add(self.fail, cells[:, failed])
+        if wait.any():
+            waiting = np.empty(int(np.count_nonzero(wait)), OUTCOME)
+            waiting["attempt_id"], waiting["status_us"] = ids[wait], batch.status_us[keep][wait]
+            waiting["cells"], waiting["adv"], waiting["bucket"] = cells[:, wait].T, adv[wait], bucket[wait]
+            waiting["advisor_key"], waiting["error_code"] = advisor_key[wait], error_code[wait]
+            waiting["cls"] = final[keep][wait]
+            self.pending = np.concatenate([self.pending, waiting]) if len(self.pending) else waiting
 
         if new_att.any():
             lat = np.clip(batch.latency_ms[keep][new_att], 0, LATENCY_MAX_MS).astype(np.int64)
-            self._add(self.hist, scopes[:, new_att], lat, None, LATENCY_MAX_MS + 1)
-            self._add(self.coarse, scopes[:, new_att], lat // _BLOCK, None, self.coarse.shape[1])
+            s = scopes[:, new_att]
+            self._add(self.hist, np.where(s >= 0, s * self.hist.shape[1] + lat, -1))
+            self._add(self.coarse, np.where(s >= 0, s * self.coarse.shape[1] + lat // _BLOCK, -1))
             # distinct advisors attempted
             a = adv[new_att]
             known = a[a >= 0]
@@ -516,26 +519,62 @@ class WindowState:
                 self.unknown_seen.update(advisor_key[new_att][a < 0].tolist())
 
         delivered = new_out & (cls == 1)
-        if delivered.any():
-            a = adv[delivered]
-            known = a[a >= 0]
-            if not self.reached[known].all():
-                self.reached[known] = True
-                self.reached_count = int(np.count_nonzero(self.reached))
-            if (a < 0).any():
-                self.unknown_reached.update(advisor_key[delivered][a < 0].tolist())
-
-        if failed.any():
-            self.ev_bucket = np.concatenate([self.ev_bucket, bucket[failed].astype(np.int32)])
-            self.ev_key = np.concatenate([self.ev_key, advisor_key[failed]])
-            self.ev_code = np.concatenate([self.ev_code, batch.error_code[keep][failed]])
+        self._reach(adv[delivered], advisor_key[delivered])
+        self._failures(bucket[failed], advisor_key[failed], error_code[failed])
 
         flags = new_att.astype(np.int8) | np.where(new_out, cls << 1, 0).astype(np.int8)
         self.states.set(ids, state | flags | np.where(wait, _PENDING, 0).astype(np.int8))
         if new_att.any():
             self.states.remember(batch.take(keep[new_att]))
         self.rows_ingested += int(keep.size)
-        return int(keep.size)
+        return counted + int(keep.size)
+
+    def _scopes(self, segment: np.ndarray, adv: np.ndarray, number_key: np.ndarray) -> np.ndarray:
+        """(4 scope kinds, rows) scope row of each row: overall, segment, tier (-1 unknown advisor), number."""
+        n_tiers = len(self.directory.tiers)
+        return np.stack(
+            [
+                np.zeros(adv.size, np.int64),
+                1 + np.clip(segment.astype(np.int64), 0, SEGMENT_SLOTS - 1),
+                np.where(adv >= 0, 1 + SEGMENT_SLOTS + self.directory.tier[np.maximum(adv, 0)], -1),
+                1 + SEGMENT_SLOTS + n_tiers + self.number_slot[np.searchsorted(self.number_keys, number_key)],
+            ]
+        )
+
+    def _count_due(self, t_us: int) -> int:
+        """Count the pending outcomes whose receipt time is <= ``t_us`` (their cells are already known)."""
+        due = self.pending["status_us"] <= t_us
+        if not due.any():
+            return 0
+        d, self.pending = self.pending[due], self.pending[~due]
+        cls, cells = d["cls"], d["cells"]
+        failed, delivered = cls == 2, cls == 1
+        self._add(self.res, cells)
+        self._add(self.fail, cells[failed])
+        self._reach(d["adv"][delivered], d["advisor_key"][delivered])
+        self._failures(d["bucket"][failed], d["advisor_key"][failed], d["error_code"][failed])
+        # a pending row's attempt counted when it was read, and nothing else touched its state since
+        self.states.set(d["attempt_id"], (_ATTEMPT | (cls << 1)).astype(np.int8))
+        self.rows_ingested += len(d)
+        return len(d)
+
+    def _reach(self, adv: np.ndarray, advisor_key: np.ndarray) -> None:
+        """Advisors with a delivered (or read) outcome: known ones by directory index, unknown ones by key."""
+        if adv.size == 0:
+            return
+        known = adv[adv >= 0]
+        if not self.reached[known].all():
+            self.reached[known] = True
+            self.reached_count = int(np.count_nonzero(self.reached))
+        if (adv < 0).any():
+            self.unknown_reached.update(advisor_key[adv < 0].tolist())
+
+    def _failures(self, bucket: np.ndarray, advisor_key: np.ndarray, error_code: np.ndarray) -> None:
+        """Keep failures for the per-advisor and per-code rules (pruned by ``snapshot``)."""
+        if bucket.size:
+            self.ev_bucket = np.concatenate([self.ev_bucket, bucket.astype(np.int32)])
+            self.ev_key = np.concatenate([self.ev_key, advisor_key])
+            self.ev_code = np.concatenate([self.ev_code, error_code])
 
     def complete(self, receipts: Receipts) -> tuple[Batch, np.ndarray]:
         """Full rows for the receipts of attempts already counted (their remembered fields), and the ids of
@@ -564,18 +603,13 @@ class WindowState:
         return batch, receipts.attempt_id[~counted]
 
     @staticmethod
-    def _add(
-        arr: np.ndarray, scopes: np.ndarray, col: np.ndarray, mask: np.ndarray | None, width: int
-    ) -> None:
-        """``arr[scope, col] += 1`` for every (scope kind, row) selected by ``mask`` (one flat ``add.at``)."""
-        if mask is not None:
-            if not mask.any():
-                return
-            scopes, col = scopes[:, mask], col[mask]
-        flat = (scopes * width + col).reshape(-1)
-        flat = flat[scopes.reshape(-1) >= 0]
-        # 1-D add.at with values of the array's own dtype takes numpy's fast path (~50x the 2-D form)
-        np.add.at(arr.reshape(-1), flat, np.ones(flat.size, arr.dtype))
+    def _add(arr: np.ndarray, cells: np.ndarray) -> None:
+        """``arr.flat[cell] += 1`` for every cell >= 0 of ``cells`` (one flat ``add.at``)."""
+        flat = cells.reshape(-1)
+        flat = flat[flat >= 0]
+        if flat.size:
+            # 1-D add.at with values of the array's own dtype takes numpy's fast path (~50x the 2-D form)
+            np.add.at(arr.reshape(-1), flat, np.ones(flat.size, arr.dtype))
 
     # -- snapshot -----------------------------------------------------------------------------------------
     def _span(self, arr: np.ndarray, hi: int, seconds: int, rows=slice(None)) -> np.ndarray:
@@ -668,5 +702,5 @@ class WindowState:
         index = self.directory.index
         extra = index.table.nbytes + self.directory.keys.nbytes if index else 0
         arrays = (self.att, self.res, self.fail, self.hist, self.coarse, self.seen, self.reached, self.ev_bucket,
-                  self.ev_key, self.ev_code, *(getattr(self.pending, f) for f in _FIELDS))  # fmt: skip
+                  self.ev_key, self.ev_code, self.pending)  # fmt: skip
         return sum(a.nbytes for a in arrays) + self.states.nbytes + extra
