@@ -130,7 +130,7 @@ def run_pre_window_remediation(name: str, day: date) -> dict[str, Any]:
 
 def _pre_window_steps(rem) -> list[tuple[str, Any]]:
     """(step, fn(hook, conn, day, p) -> details) of a go/no-go remediation; ``details["ok"]`` False = failed."""
-    from delivery_window.runbooks.steps import activate_fallback, fail_over_database
+    from delivery_window.runbooks.steps import activate_fallback_everywhere, request_failover
 
     segments, numbers = list(rem.segments), list(rem.phone_number_ids)
 
@@ -180,7 +180,7 @@ def _pre_window_steps(rem) -> list[tuple[str, Any]]:
 
     return {
         "database_emergency": [
-            ("fail_over_database", fail_over_database),
+            ("fail_over_database", request_failover),
             ("verify_database_pool", verify_database_pool),
         ],
         "exclude_sender_number": [
@@ -193,7 +193,7 @@ def _pre_window_steps(rem) -> list[tuple[str, Any]]:
             ("verify_fallback_active", verify_fallback_active),
         ],
         "ai_service_fallback": [
-            ("activate_fallback", activate_fallback),
+            ("activate_fallback", activate_fallback_everywhere),
             ("verify_fallback_active", verify_fallback_active),
         ],
     }[rem.name]
@@ -292,7 +292,8 @@ def activate_runbook(name: str, day: date, dry_run: bool = False) -> dict[str, A
 
 
 def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
-    """Run one act step; record it (``runbook_runs``, incident timeline); raise when it failed."""
+    """Run one act step; record it (``runbook_runs``, incident timeline); raise when it failed. A step whose
+    action the day's pre-window remediation already took is recorded ``skipped`` (``already_done…`` details)."""
     from delivery_window.runbooks.steps import STEPS
 
     p = get_protocol()
@@ -300,7 +301,8 @@ def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
     try:
         with store.report_db() as conn:
             details = STEPS[step](_delivery_hook(), conn, day, p)
-        outcome = "succeeded" if details.pop("ok", True) else "failed"
+        ok, skipped = details.pop("ok", True), details.pop("skipped", False)
+        outcome = "failed" if not ok else ("skipped" if skipped else "succeeded")
     except Exception as exc:  # recorded with its precise message, then the task fails
         details, outcome = {"error": f"{type(exc).__name__}: {exc}"[:500]}, "failed"
     at = _runbook_clock(day)
@@ -308,7 +310,7 @@ def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
         store.record_runbook_step(conn, day, name, step, outcome, details, at)
         store.add_incident_event(conn, incident, step, at, outcome=outcome, **details)
     log.info("runbook %s step %s: %s %s", name, step, outcome, details)
-    if outcome != "succeeded":
+    if outcome == "failed":
         raise RunbookStepFailed(f"{name}.{step} failed: {details}")
     return {"runbook": name, "step": step, "outcome": outcome, **details}
 
@@ -401,8 +403,7 @@ def run_runbook(name: str, day: date) -> dict[str, Any]:
     outcomes: dict[str, str] = {}
     for step in get_protocol().runbooks[name].steps:
         try:
-            run_runbook_step(name, step, day)
-            outcomes[step] = "succeeded"
+            outcomes[step] = run_runbook_step(name, step, day)["outcome"]
         except RunbookStepFailed:
             outcomes[step] = "failed"
             break

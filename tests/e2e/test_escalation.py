@@ -16,7 +16,11 @@ import pytest
 from delivery_window import runtime
 from delivery_window.connections import sandbox_connections
 from delivery_window.paths import ROOT
-from delivery_window.sandbox.scenario_sets.escalation import QUALITY_DROP_NUMBER, install_routes
+from delivery_window.sandbox.scenario_sets.escalation import (
+    QUALITY_DROP_NUMBER,
+    SLA88_RED_NUMBER,
+    install_routes,
+)
 from delivery_window.sandbox.server import Sandbox
 
 OUTAGE_DAY = date(2026, 9, 1)
@@ -80,6 +84,11 @@ def ledger(r, day: date) -> dict[str, tuple]:
         day,
     )
     return {k: (s, t, c, st, d) for k, s, t, c, st, d in rows}
+
+
+def delivery_posts(sandbox, suffix: str) -> list[dict]:
+    """The POSTs the delivery service received whose path ends with ``suffix``, in order."""
+    return [r for r in sandbox.requests("delivery") if r["method"] == "POST" and r["path"].endswith(suffix)]
 
 
 def messages(sandbox) -> dict[str, list]:
@@ -173,20 +182,54 @@ def test_quality_drop_runs_quality_recovery(quality):
             "whatsapp_quality_recovery",
         )
     )
-    assert steps["pause_unhealthy_numbers"] == "succeeded"
-    assert steps["replan_paused_traffic"] == "succeeded"
+    # the 05:45 go/no-go already paused the number and re-planned without it: not again after the window
+    assert steps["pre_window.pause_sender_numbers"] == "succeeded"
+    assert steps["pause_unhealthy_numbers"] == "skipped"
+    assert steps["replan_paused_traffic"] == "skipped"
     assert steps["verify_quality_plan_active"] == "succeeded"
     ran = quality.rows(
         "SELECT DISTINCT runbook FROM delivery_ops.runbook_runs WHERE delivery_date=%s AND step NOT LIKE 'pre_window.%%'",
         QUALITY_DAY,
     )
     assert ran == [("whatsapp_quality_recovery",)]
-    pauses = [r for r in quality.sandbox.requests("delivery") if r["path"].endswith("/pause")]
-    assert any(QUALITY_DROP_NUMBER in r["path"] for r in pauses)
     assert quality.one(
         "SELECT status FROM delivery_ops.incidents WHERE incident_id=%s",
         f"{QUALITY_DAY}:whatsapp_quality_recovery",
     ) == ("resolved",)
+
+
+def test_quality_drop_pauses_the_number_once_before_the_window_and_not_again(quality):
+    pauses = delivery_posts(quality.sandbox, "/pause")
+    assert [r["path"] for r in pauses] == [f"/delivery/v1/numbers/{QUALITY_DROP_NUMBER}/pause"]
+    assert "check_sender_quality fail" in pauses[0]["json"]["reason"]  # the go/no-go's pause, at 05:45
+    replans = delivery_posts(quality.sandbox, "/v1/plan/replan")
+    assert [r["json"]["exclude_phone_number_ids"] for r in replans] == [[QUALITY_DROP_NUMBER]]
+    rows = {
+        step: (outcome, details, ran_at)
+        for step, outcome, details, ran_at in quality.rows(
+            "SELECT step, outcome, details, ran_at FROM delivery_ops.runbook_runs "
+            "WHERE delivery_date=%s AND runbook='whatsapp_quality_recovery'",
+            QUALITY_DAY,
+        )
+    }
+    outcome, details, _ = rows["pause_unhealthy_numbers"]
+    pre_window_at = rows["pre_window.pause_sender_numbers"][2]
+    assert outcome == "skipped" and details["paused"] == [] and details["answers"] == {}
+    assert details["already_done"] == "pre_window.pause_sender_numbers"
+    assert details["already_done_for"] == [QUALITY_DROP_NUMBER]
+    assert datetime.fromisoformat(details["already_done_at"]) == pre_window_at
+    outcome, details, _ = rows["replan_paused_traffic"]
+    assert outcome == "skipped" and details["replanned"] is False
+    assert details["already_done"] == "pre_window.replan_traffic"
+    assert details["paused_numbers"] == [QUALITY_DROP_NUMBER] and details["advisors_requeued"] == 0
+    # the verify step still checked the service's real state: the number is out of the plan
+    assert rows["verify_quality_plan_active"][1]["excluded_from_plan"] == [QUALITY_DROP_NUMBER]
+    timeline = quality.one(
+        "SELECT timeline FROM delivery_ops.incidents WHERE incident_id=%s",
+        f"{QUALITY_DAY}:whatsapp_quality_recovery",
+    )[0]
+    entry = next(e for e in timeline if e["step"] == "pause_unhealthy_numbers")
+    assert entry["outcome"] == "skipped" and entry["already_done"] == "pre_window.pause_sender_numbers"
 
 
 def test_quality_drop_escalates_to_the_head_of_operations(quality, follow_up):
@@ -244,6 +287,16 @@ def test_sla_88_runs_both_runbooks_one_after_the_other_in_priority_order(sla88):
         )
     }
     assert ran == {"delivery_failure", "whatsapp_quality_recovery"}
+    # the red number was paused once, by the 05:45 go/no-go; the quality runbook after the window did not again
+    pauses = delivery_posts(sla88.sandbox, "/pause")
+    assert [r["path"] for r in pauses] == [f"/delivery/v1/numbers/{SLA88_RED_NUMBER}/pause"]
+    assert len(delivery_posts(sla88.sandbox, "/v1/plan/replan")) == 1
+    assert sla88.one(
+        "SELECT outcome FROM delivery_ops.runbook_runs WHERE delivery_date=%s AND runbook=%s AND step=%s",
+        SLA88_DAY,
+        "whatsapp_quality_recovery",
+        "pause_unhealthy_numbers",
+    ) == ("skipped",)
 
 
 def test_sla_88_escalates_cto_now_and_ceo_and_board_when_due(sla88, follow_up):

@@ -51,6 +51,16 @@ def steps(run) -> dict[tuple[str, str], str]:
     return {(rb, step): outcome for rb, step, outcome in rows if step.startswith("pre_window.")}
 
 
+def post_window_step(run, runbook: str, step: str) -> tuple[str, dict]:
+    """(outcome, details) of a step of the runbook chosen after the window."""
+    return run.one(
+        "SELECT outcome, details FROM delivery_ops.runbook_runs WHERE delivery_date=%s AND runbook=%s AND step=%s",
+        run.day,
+        runbook,
+        step,
+    )
+
+
 def posts(run, channel: str) -> list[dict]:
     """The go/no-go posts of a channel (task-failure and runbook posts of other parts are not counted here)."""
     return [
@@ -121,12 +131,15 @@ def test_template_paused_chooses_fallback_content_before_0600(template_paused):
         ("whatsapp_quality_recovery", "pre_window.activate_fallback_content"): "succeeded",
         ("whatsapp_quality_recovery", "pre_window.verify_fallback_active"): "succeeded",
     }
-    # the first activation is the pre-window one (a post-window runbook may switch templates again later)
+    # one activation, before 06:00: the quality runbook after the window does not switch segment 2 again
     activations = delivery_calls(run, "POST", "/v1/fallback/activate")
+    assert len(activations) == 1
     first = activations[0]["json"]
     assert first["segments"] == [2] and first["delivery_date"] == TEMPLATE_DAY.isoformat()
     assert "check_templates_approved fail" in first["reason"]
-    assert len([a for a in activations if "check_templates_approved" in a["json"].get("reason", "")]) == 1
+    outcome, details = post_window_step(run, "whatsapp_quality_recovery", "switch_to_fallback_templates")
+    assert outcome == "skipped" and details["already_done_for"] == [2]
+    assert details["already_done"] == "pre_window.activate_fallback_content"
     alerts = posts(run, "engineering-alerts")
     assert len(alerts) == 1 and "fallback_content" in alerts[0]["json"]["text"] and alerts[0]["status"] == 200
     assert run.sandbox.requests("pagerduty") == []  # a severity-2 matter: Slack, no page
@@ -146,12 +159,15 @@ def test_shard_red_excludes_that_number_and_replans(shard_red):
     assert choice == "exclude_sender_number" and any(f"numbers {RED_NUMBER}" in r for r in reasons)
     assert_branch(run, "remediate_exclude_sender_number")
     assert set(steps(run).values()) == {"succeeded"} and len(steps(run)) == 3
-    # the first calls are the pre-window ones (a post-window runbook may act on the number again later)
+    # one pause and one re-plan, before 06:00: the quality runbook after the window does not repeat them
     pauses = delivery_calls(run, "POST", "/pause")
-    assert {r["path"] for r in pauses} == {f"/delivery/v1/numbers/{RED_NUMBER}/pause"}
+    assert [r["path"] for r in pauses] == [f"/delivery/v1/numbers/{RED_NUMBER}/pause"]
     assert "check_sender_quality fail" in pauses[0]["json"]["reason"]
     replans = delivery_calls(run, "POST", "/v1/plan/replan")
+    assert len(replans) == 1
     assert replans[0]["json"]["exclude_phone_number_ids"] == [RED_NUMBER] and replans[0]["status"] == 200
+    for step in ("pause_unhealthy_numbers", "replan_paused_traffic"):
+        assert post_window_step(run, "whatsapp_quality_recovery", step)[0] == "skipped"
     assert replans[0]["at"] > pauses[0]["at"]
     alerts = posts(run, "engineering-alerts")
     assert len(alerts) == 1 and RED_NUMBER in alerts[0]["json"]["text"]
@@ -192,7 +208,12 @@ def test_db_pool_exhausted_runs_the_database_emergency_and_pages(db_pool_exhaust
         ("database_emergency", "pre_window.fail_over_database"): "succeeded",
         ("database_emergency", "pre_window.verify_database_pool"): "succeeded",
     }
-    assert len(delivery_calls(run, "POST", "/v1/database/failover")) >= 1
+    # one failover, before 06:00: the database_emergency runbook after the window does not fail over again,
+    # and its verify step finds the pool the failover left healthy
+    assert len(delivery_calls(run, "POST", "/v1/database/failover")) == 1
+    outcome, details = post_window_step(run, "database_emergency", "fail_over_database")
+    assert outcome == "skipped" and details["already_done"] == "pre_window.fail_over_database"
+    assert post_window_step(run, "database_emergency", "verify_database_restored")[0] == "succeeded"
     key = f"delivery_window:{DB_DAY}:go_no_go:database_emergency"
     pages = [r for r in run.sandbox.requests("pagerduty") if r["json"]["dedup_key"] == key]
     assert len(pages) == 1 and pages[0]["status"] == 202

@@ -9,6 +9,9 @@ Each runbook ``<name>`` becomes the TaskGroup ``run_<name>``::
 * a step listed in ``requires_approval`` is preceded by a HITL approval (``runbooks.approval``).
 * each step records its outcome (``runbook_runs``, incident timeline) and fails the task when it did not work;
   the later steps then do not run.
+* a step whose action the day's pre-window remediation already took (the same number paused, the same fallback
+  switched on, the database failed over) does not take it again: it records ``skipped`` and succeeds, and acts on
+  what was left if anything (``runbooks.once``).
 * ``<verify>`` checks the success criterion until it holds or the estimated resolution time (max) is over,
   resolves the incident when it holds, and fails otherwise (the escalation chain goes on).
 * ``close_runbook`` records the outcome whatever happened. Verify and close run ``all_done`` (after a failed or

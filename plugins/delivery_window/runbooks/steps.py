@@ -5,6 +5,11 @@ records that and fails). ``hook`` is a ``DeliveryServiceHook`` (the platform's d
 the WhatsApp Cloud API); ``conn`` reads what the day recorded. Each runbook's steps and verify step are named in
 protocol.yaml (``runbooks.<name>.steps`` / ``.verify``); the human runbook each follows is
 ``include/runbooks/<name>.md``.
+
+An act step does not repeat what the day's pre-window remediation already did (``runbooks.once``): it acts on
+the targets left and says which were done before (``already_done``, ``already_done_at``, ``already_done_for``);
+``details["skipped"] = True`` when nothing was left (recorded ``skipped``; the task succeeds). The pre-window
+remediation calls ``activate_fallback_everywhere`` and ``request_failover``, the bare actions.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from typing import Any
 from delivery_window import store
 from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import Protocol
+from delivery_window.runbooks.once import DATABASE, StillToDo, still_to_do
 from delivery_window.whatsapp_errors import UNAVAILABLE
+
+QUALITY = "whatsapp_quality_recovery"
 
 
 def _failing_numbers(conn, day: date, p: Protocol) -> tuple[list[str], int]:
@@ -33,6 +41,11 @@ def _failing_numbers(conn, day: date, p: Protocol) -> tuple[list[str], int]:
 
 def _check(conn, day: date, name: str) -> dict[str, Any]:
     return next((c for c in store.check_results(conn, day) if c["check_name"] == name), {})
+
+
+def _still_to_do(conn, day: date, runbook: str, step: str, targets) -> StillToDo:
+    """The targets of ``step`` the day's pre-window remediation has not acted on yet (``runbooks.once``)."""
+    return still_to_do(runbook, step, targets, store.runbook_runs(conn, day))
 
 
 def _step_details(conn, day: date, runbook: str, step: str) -> dict[str, Any]:
@@ -94,27 +107,41 @@ def _unhealthy_numbers(conn, day: date) -> list[str]:
 
 
 def pause_unhealthy_numbers(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED)."""
+    """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED) that the pre-window
+    remediation has not paused already."""
+    left = _still_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", _unhealthy_numbers(conn, day))
     paused, answers = [], {}
-    for number in _unhealthy_numbers(conn, day):
+    for number in left.todo:
         answer = hook.post(
             f"v1/numbers/{number}/pause", {"delivery_date": day.isoformat(), "reason": "quality"}
         )
         answers[number] = bool(answer.get("paused"))
         if answers[number]:
             paused.append(number)
-    return {"ok": len(paused) == len(answers), "paused": paused, "answers": answers}
+    return {
+        "ok": len(paused) == len(answers),
+        "skipped": left.nothing_left,
+        "paused": paused,
+        "answers": answers,
+        **left.details(),
+    }
 
 
 def replan_paused_traffic(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Move the paused numbers' traffic to the healthy ones: a new plan without them, and a re-queue of their
-    advisors still without a delivery."""
-    paused = _step_details(conn, day, "whatsapp_quality_recovery", "pause_unhealthy_numbers").get(
-        "paused", []
-    )
+    """Move the paused numbers' traffic to the healthy ones: a new plan without them (unless the pre-window
+    remediation already re-planned without each of them), and a re-queue of their advisors still without a
+    delivery. The numbers are those this runbook paused and those the pre-window remediation had paused."""
+    pause = _step_details(conn, day, QUALITY, "pause_unhealthy_numbers")
+    paused = list(dict.fromkeys([*pause.get("paused", []), *pause.get("already_done_for", [])]))
     if not paused:
         return {"ok": True, "replanned": False, "reason": "no number was paused"}
-    plan = hook.post("v1/plan/replan", {"delivery_date": day.isoformat(), "exclude_phone_number_ids": paused})
+    left = _still_to_do(conn, day, QUALITY, "replan_paused_traffic", paused)
+    excluded = None
+    if left.todo:  # one new plan without every paused number (not only the new ones)
+        plan = hook.post(
+            "v1/plan/replan", {"delivery_date": day.isoformat(), "exclude_phone_number_ids": paused}
+        )
+        excluded = sorted(n["phone_number_id"] for n in plan.get("numbers", []) if n.get("excluded"))
     advisors = [
         r["advisor_id"]
         for r in store.execute(
@@ -129,27 +156,37 @@ def replan_paused_traffic(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
             "v1/requeue",
             {"delivery_date": day.isoformat(), "advisor_ids": advisors, "exclude_phone_number_ids": paused},
         )
-    excluded = sorted(n["phone_number_id"] for n in plan.get("numbers", []) if n.get("excluded"))
     return {
-        "ok": set(paused) <= set(excluded),
-        "replanned": True,
+        "ok": excluded is None or set(paused) <= set(excluded),
+        "skipped": left.nothing_left and not advisors,
+        "replanned": excluded is not None,
+        "paused_numbers": paused,
         "excluded_numbers": excluded,
         "advisors_requeued": len(advisors),
         "job_id": (job or {}).get("job_id"),
+        **left.details(),
     }
 
 
 def switch_to_fallback_templates(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Segments whose template is paused or not approved (05:30 check) switch to their fallback template."""
+    """Segments whose template is paused or not approved (05:30 check) switch to their fallback template, unless
+    the pre-window remediation already switched them."""
     observed = _check(conn, day, "check_templates_approved").get("observed") or {}
     segments = sorted(int(s) for s in observed.get("segments_affected") or [])
     if not segments:
         return {"ok": True, "switched": [], "reason": "no template problem recorded"}
+    left = _still_to_do(conn, day, QUALITY, "switch_to_fallback_templates", segments)
+    if left.nothing_left:
+        return {"ok": True, "skipped": True, "switched": [], **left.details()}
     answer = hook.post(
         "v1/fallback/activate",
-        {"delivery_date": day.isoformat(), "segments": segments, "reason": "template not sendable"},
+        {"delivery_date": day.isoformat(), "segments": list(left.todo), "reason": "template not sendable"},
     )
-    return {"ok": bool(answer.get("activated")), "switched": answer.get("segments", segments)}
+    return {
+        "ok": bool(answer.get("activated")),
+        "switched": answer.get("segments", list(left.todo)),
+        **left.details(),
+    }
 
 
 def verify_quality_plan_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
@@ -167,17 +204,34 @@ def verify_quality_plan_active(hook, conn, day: date, p: Protocol) -> dict[str, 
         "queue_ready": bool(queue.get("ready")),
         "unhealthy": unhealthy,
         "excluded_from_plan": sorted(excluded),
-        "fallback_segments": switched.get("switched", []),
+        "fallback_segments": sorted({*switched.get("switched", []), *switched.get("already_done_for", [])}),
     }
 
 
 # --- ai_service_fallback ------------------------------------------------------------------------------------
-def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Switch today's content to the prepared fallback on every segment (AI services unavailable)."""
+def activate_fallback_everywhere(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Switch today's content to the prepared fallback on every segment (the call itself; the pre-window
+    ``ai_service_fallback`` remediation makes it as is)."""
     answer = hook.post(
         "v1/fallback/activate", {"delivery_date": day.isoformat(), "reason": "ai_service_outage"}
     )
     return {"ok": bool(answer.get("activated")), "segments": answer.get("segments", [])}
+
+
+def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Switch today's content to the prepared fallback on every segment (AI services unavailable) that the
+    pre-window remediation has not switched already."""
+    segments = list(range(1, p.checks.advisor_segments + 1))
+    left = _still_to_do(conn, day, "ai_service_fallback", "activate_fallback", segments)
+    if left.nothing_left:
+        return {"ok": True, "skipped": True, "segments": [], **left.details()}
+    if not left.done:
+        return activate_fallback_everywhere(hook, conn, day, p)
+    answer = hook.post(
+        "v1/fallback/activate",
+        {"delivery_date": day.isoformat(), "segments": list(left.todo), "reason": "ai_service_outage"},
+    )
+    return {"ok": bool(answer.get("activated")), "segments": answer.get("segments", []), **left.details()}
 
 
 def verify_fallback_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
@@ -193,10 +247,20 @@ def verify_fallback_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]
 
 
 # --- database_emergency -------------------------------------------------------------------------------------
-def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Fail the delivery service over to the standby database."""
+def request_failover(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Fail the delivery service over to the standby database (the call itself; the pre-window
+    ``database_emergency`` remediation makes it as is)."""
     answer = hook.post("v1/database/failover", {"delivery_date": day.isoformat()})
     return {"ok": answer.get("status") == "completed", "answer": answer}
+
+
+def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+    """Fail the delivery service over to the standby database, unless the pre-window remediation already did
+    today (the verify step then checks that the pool it left is healthy)."""
+    left = _still_to_do(conn, day, "database_emergency", "fail_over_database", [DATABASE])
+    if left.nothing_left:
+        return {"ok": True, "skipped": True, **left.details()}
+    return request_failover(hook, conn, day, p)
 
 
 def verify_database_restored(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
