@@ -2,9 +2,9 @@
 
 Runs, in the same process and on the same data (database ``delivery_window_bench``):
 
-- **incremental**: the real monitor loop (``run_monitor``, replay of the day: every tick at once, dry run, two
-  connections like the Airflow task), whose tick = read the rows changed since the previous tick + aggregate +
-  rules + write ``metric_ticks``; then the same day read the way a live run reads it (fake clock: each tick at
+- **incremental**: the real monitor loop (``run_monitor``, replay of the day: every tick at once, dry run, one
+  connection and a reader thread like the Airflow task), whose tick = read the rows changed since the previous
+  tick + aggregate + rules + write ``metric_ticks``; then the same day read the way a live run reads it (fake clock: each tick at
   t + settle_seconds, re-reading the last seconds before the previous tick and the receipts since);
 - **naive**: the same tick recomputed from the whole window: read every attempt made by the tick, aggregate from
   scratch, rules, write ``metric_ticks`` (same code, same vectorised aggregation: only the data read differs).

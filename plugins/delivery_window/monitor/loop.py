@@ -43,7 +43,7 @@ from delivery_window.records import Firing
 log = masked_logger(__name__)
 DATADOG_PUSH = "datadog_api:series"  # the gauges' key in the monitor's ChannelBackoff
 CATCH_UP_CHUNK = timedelta(seconds=30)  # a resume or a late start reads the window in pieces this long
-# A read in time slices over two connections: aggregating one slice overlaps the server packing the next.
+# A read in time slices: aggregating one slice overlaps the server packing the next.
 READ_SLICES = 4
 
 
@@ -100,7 +100,6 @@ class _Monitor:
         self.conn, self.day, self.p, self.dry_run, self.now, self.connect = (
             conn, day, protocol, dry_run, now, connect,
         )  # fmt: skip
-        self.second = self._open_second()
         at_, s1 = protocol.alert_thresholds, protocol.severity_1
         self.start = window.at(day, "delivery_start")
         self.ticks = metrics.tick_times(day, protocol)
@@ -165,13 +164,17 @@ class _Monitor:
             edges.append(t)
             spans = [(a, t, b, None) for a, b in zip(edges, edges[1:], strict=False) if b > a]
         rows = 0
-        conns = [c for c in (self.conn, self.second) if c is not None]
         for a, a_status, b, a_split in spans:
             deferred = []  # slices that need the connection (names of new numbers, rows written late)
             for changes in source.iter_changes(
-                conns, self.day, a, b, a_status, split=a if a_split is None else a_split,
-                pieces=READ_SLICES if len(conns) > 1 else 1,
-            ):  # fmt: skip
+                self.conn,
+                self.day,
+                a,
+                b,
+                a_status,
+                split=a if a_split is None else a_split,
+                pieces=READ_SLICES,
+            ):
                 rows += len(changes)
                 known, unseen = self.state.complete(changes.receipts)
                 batch = Batch.concat(changes.rows, known)
@@ -317,16 +320,6 @@ class _Monitor:
             msg = posts.minute_post(self.day, snap, self.fired, self.p)
         return notify.enqueue(self.conn, self.day, at=snap.t, **msg)
 
-    def _open_second(self):
-        """A second connection for the parallel half of each read (None without ``connect``, or when it fails)."""
-        if self.connect is None:
-            return None
-        try:
-            return self.connect()
-        except Exception as exc:
-            log.warning("no second connection, reads run on one: %s", exc)
-            return None
-
     # -- the database went away -----------------------------------------------------------------------------
     def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
         """Record the failed read; page directly (no outbox: it is in that database) when the Sev1 rule fires."""
@@ -342,7 +335,6 @@ class _Monitor:
                 self.conn = self.connect()
             except Exception as again:
                 log.error("reconnect failed: %s", again)
-            self.second = self._open_second()
         ctx = rules.RuleContext(self.day, self.directory.targeted, db_reads=tuple(self.db_reads))
         for firing in rules.evaluate_db(ctx, t, self.p):
             if (firing.rule, firing.scope) in self.fired:
@@ -400,8 +392,8 @@ def run_monitor(
     """Evaluate every tick of the day's window; record ticks, alerts and incidents; notify first firings at once.
 
     ``now``/``sleep`` make live mode testable with a fake clock and a short ``monitor.tick_seconds``;
-    ``connect`` opens more connections (the caller closes them): a second one, so each read runs in two halves
-    at once, and new ones after a database failure; ``stop`` ends a live run early (benchmarks).
+    ``connect`` opens a new connection after a database failure (the caller closes every one it opened);
+    ``stop`` ends a live run early (benchmarks).
     """
     m = _Monitor(conn, day, protocol, dry_run=dry_run, now=now, connect=connect)
     # A channel that failed is left alone for a while (not retried every tick): see notify's docstring.

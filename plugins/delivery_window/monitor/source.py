@@ -1,6 +1,6 @@
 """What the monitor reads and writes, through ``sql/queries`` (bind parameters only).
 
-The tick read (``iter_changes``: time slices over two connections) returns packed byteas that numpy decodes: new
+The tick read (``iter_changes``: time slices, read by a thread while the caller aggregates) returns packed byteas that numpy decodes: new
 attempts in full (``Batch``) and receipts of attempts read before (``Receipts``, four columns); the rest
 is small: the advisor directory once per run, names of numbers/advisors only when a scope or an alert needs
 one, the latency baseline, template observations, and the resume watermark.
@@ -98,58 +98,39 @@ def read_changes(
 
 
 def iter_changes(
-    conns: Sequence[Any],
-    day: date,
-    lo: datetime,
-    t: datetime,
-    lo_status: datetime,
-    *,
-    split: datetime,
-    pieces: int,
+    conn, day: date, lo: datetime, t: datetime, lo_status: datetime, *, split: datetime, pieces: int
 ) -> Iterator[Changes]:
-    """``read_changes`` in ``pieces`` time slices, read by every connection of ``conns`` at once, yielded as each
-    arrives: the caller aggregates one slice while the server packs the next (the two are about equal work).
+    """``read_changes`` in ``pieces`` time slices, read one after the other by a reader thread and yielded as each
+    arrives: the caller aggregates one slice while the server packs the next (the two are about equal work, and
+    on two cores one backend plus the caller keep both busy; a second connection only made three processes
+    share them). ``conn`` is not used by anyone else until the iteration ends.
 
     A row can come in two slices (an early attempt in one, its receipt in another), never twice in one. An error
-    of any slice is raised once every connection is idle again.
+    of a slice is raised once the reader is done, after the slices before it were yielded.
     """
     params = _pieces(day, lo, t, lo_status, split, pieces)
-    if len(conns) == 1:
-        for p in params:
-            yield _decode(_fetch_binary(conns[0], "select_attempt_changes", p))
-        return
     done: queue.Queue = queue.Queue()
 
-    def read(conn, mine: list[dict[str, Any]]) -> None:
+    def read() -> None:
         try:
-            for p in mine:
+            for p in params:
                 done.put(_fetch_binary(conn, "select_attempt_changes", p))
         except BaseException as exc:  # handed to the caller's thread
             done.put(exc)
         finally:
-            done.put(None)  # this connection is idle
+            done.put(None)  # the connection is idle
 
-    workers = [
-        threading.Thread(
-            target=read, args=(c, params[k :: len(conns)]), name=f"monitor-read-{k}", daemon=True
-        )
-        for k, c in enumerate(conns)
-    ]
-    for w in workers:
-        w.start()
-    error, busy = None, len(workers)
+    reader = threading.Thread(target=read, name="monitor-read", daemon=True)
+    reader.start()
+    error = None
     try:
-        while busy:
-            item = done.get()
-            if item is None:
-                busy -= 1
-            elif isinstance(item, BaseException):
-                error = error or item
+        while (item := done.get()) is not None:
+            if isinstance(item, BaseException):
+                error = item
             elif error is None:
                 yield _decode(item)
     finally:
-        for w in workers:
-            w.join()
+        reader.join()
     if error is not None:
         raise error
 
