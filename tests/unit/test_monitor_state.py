@@ -12,6 +12,7 @@ from attempts_factory import DAY, at
 
 from delivery_window.monitor import metrics
 from delivery_window.monitor.state import (
+    PENDING,
     AttemptStates,
     Batch,
     Directory,
@@ -108,7 +109,7 @@ def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(se
         feed(ws, changed(rows, lo, t, lo_status), t, pieces)
         assert ws.snapshot(t) == naive(rows, advisors, t), t
         prev = t
-    assert len(ws.pending) == 0 or max(ws.pending["status_us"]) > to_us(TICKS[-1])
+    assert len(ws.pending) == 0 or max(ws.pending[:, PENDING["status_us"]]) > to_us(TICKS[-1])
 
 
 def feed_split(ws: WindowState, rows: list[Attempt], lo, lo_status, split, t) -> int:
@@ -258,7 +259,7 @@ def test_attempt_states_follow_any_ids():
         np.arange(6, dtype=np.int32),
         np.full(6, 3, np.int16),
     )
-    s.remember(rows)
+    s.remember(rows, np.arange(len(rows)))
     got = s.recall(np.array([7 * 10**15, 4096, 5], np.int64))
     assert got["attempted_us"].tolist() == [7 * 10**16, 40960, 0] and got["advisor_key"].tolist() == [
         -7 * 10**15,

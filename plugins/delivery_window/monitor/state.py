@@ -221,7 +221,7 @@ class KeyIndex:
         idx = np.arange(keys.size)
         slot = keys & self.mask
         while idx.size:
-            entry = self.table[slot]
+            entry = self.table.take(slot)  # take: a fancy index of a record array is ~8x slower
             rows = entry["row"]
             hit = (rows >= 0) & (entry["key"] == keys[idx])
             out[idx[hit]] = rows[hit]
@@ -310,16 +310,19 @@ class AttemptStates:
                 arr = self.pages[p] = np.zeros(1 << _PAGE_BITS, np.int8)
             arr[offset] = values[at]
 
-    def remember(self, batch: Batch) -> None:
-        """Keep the scope fields of ``batch``'s rows (attempts counted now)."""
-        if len(batch) == 0:
+    def remember(self, batch: Batch, rows: np.ndarray) -> None:
+        """Keep the scope fields of ``batch``'s ``rows`` (positions: attempts counted now)."""
+        if rows.size == 0:
             return
-        for p, at, offset in self._split(batch.attempt_id):
+        records = np.empty(rows.size, SCOPE_FIELDS)
+        for f in SCOPE_FIELDS.names:
+            records[f] = getattr(batch, f)[rows]
+        # put/take, not fancy indexing: numpy's fancy index of a record array is ~5x slower
+        for p, at, offset in self._split(batch.attempt_id[rows]):
             arr = self.fields.get(p)
             if arr is None:
                 arr = self.fields[p] = np.zeros(1 << _PAGE_BITS, SCOPE_FIELDS)
-            for f in SCOPE_FIELDS.names:
-                arr[f][offset] = getattr(batch, f)[at]
+            np.put(arr, offset, records if isinstance(at, slice) else records.take(at))
 
     def recall(self, ids: np.ndarray) -> np.ndarray:
         """The remembered ``SCOPE_FIELDS`` of ``ids`` (zeros for an id never remembered)."""
@@ -329,7 +332,10 @@ class AttemptStates:
         for p, at, offset in self._split(ids):
             arr = self.fields.get(p)
             if arr is not None:
-                out[at] = arr[offset]
+                if isinstance(at, slice):
+                    out = arr.take(offset)
+                else:
+                    np.put(out, at, arr.take(offset))
         return out
 
     @property
@@ -346,12 +352,28 @@ SCOPE_FIELDS = np.dtype(
 # Outcomes already read whose receipt time is after the tick that read them (a replay reads each row once,
 # final), kept ready to count: the bucket cells they add to are worked out when they are read, so coming due costs
 # no lookup. ``cells`` holds, per scope kind (overall, segment, tier, number), the flat index
-# ``scope * buckets + bucket`` into the outcome arrays (-1: no such scope, an unknown advisor's tier). One record
-# array, so taking the due ones is one copy, not one per column.
-OUTCOME = np.dtype(
-    [("attempt_id", np.int64), ("status_us", np.int64), ("cells", np.int64, (4,)), ("adv", np.int64),
-     ("advisor_key", np.int64), ("error_code", np.int64), ("bucket", np.int32), ("cls", np.int8)]
-)  # fmt: skip
+# ``scope * buckets + bucket`` into the outcome arrays (-1: no such scope, an unknown advisor's tier). One int64
+# row an outcome (columns PENDING), so adding, taking and keeping them are row copies: numpy copies a record array
+# element by element, several times slower.
+PENDING = {
+    name: i
+    for i, name in enumerate(
+        (
+            "attempt_id",
+            "status_us",
+            "cell_overall",
+            "cell_segment",
+            "cell_tier",
+            "cell_number",
+            "adv",
+            "advisor_key",
+            "error_code",
+            "bucket",
+            "cls",
+        )
+    )  # fmt: skip
+}
+_CELLS = slice(PENDING["cell_overall"], PENDING["cell_number"] + 1)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -405,7 +427,7 @@ class WindowState:
         self.rows_ingested = 0
         # outcomes known but whose receipt time is after the tick that read them (a replay reads the final row
         # once); they count at the first tick >= their status_at, without another read
-        self.pending = np.zeros(0, OUTCOME)
+        self.pending = np.zeros((0, len(PENDING)), np.int64)  # rows: see PENDING
         self.pending_checked_us: int | None = None  # the tick whose ingest already took the pending rows
         self.add_numbers(numbers or {})
 
@@ -497,11 +519,12 @@ class WindowState:
         self._add(self.res, cells[:, new_out])
         self._add(self.fail, cells[:, failed])
         if wait.any():
-            waiting = np.empty(int(np.count_nonzero(wait)), OUTCOME)
-            waiting["attempt_id"], waiting["status_us"] = ids[wait], batch.status_us[keep][wait]
-            waiting["cells"], waiting["adv"], waiting["bucket"] = cells[:, wait].T, adv[wait], bucket[wait]
-            waiting["advisor_key"], waiting["error_code"] = advisor_key[wait], error_code[wait]
-            waiting["cls"] = final[keep][wait]
+            waiting = np.empty((int(np.count_nonzero(wait)), len(PENDING)), np.int64)
+            columns = {"attempt_id": ids, "status_us": batch.status_us[keep], "adv": adv, "advisor_key": advisor_key,
+                       "error_code": error_code, "bucket": bucket, "cls": final[keep]}  # fmt: skip
+            for name, values in columns.items():
+                waiting[:, PENDING[name]] = values[wait]
+            waiting[:, _CELLS] = cells[:, wait].T
             self.pending = np.concatenate([self.pending, waiting]) if len(self.pending) else waiting
 
         if new_att.any():
@@ -525,7 +548,7 @@ class WindowState:
         flags = new_att.astype(np.int8) | np.where(new_out, cls << 1, 0).astype(np.int8)
         self.states.set(ids, state | flags | np.where(wait, _PENDING, 0).astype(np.int8))
         if new_att.any():
-            self.states.remember(batch.take(keep[new_att]))
+            self.states.remember(batch, keep[new_att])
         self.rows_ingested += int(keep.size)
         return counted + int(keep.size)
 
@@ -543,18 +566,19 @@ class WindowState:
 
     def _count_due(self, t_us: int) -> int:
         """Count the pending outcomes whose receipt time is <= ``t_us`` (their cells are already known)."""
-        due = self.pending["status_us"] <= t_us
+        due = self.pending[:, PENDING["status_us"]] <= t_us
         if not due.any():
             return 0
-        d, self.pending = self.pending[due], self.pending[~due]
-        cls, cells = d["cls"], d["cells"]
+        d, self.pending = (self.pending.take(np.flatnonzero(m), axis=0) for m in (due, ~due))
+        col = {name: d[:, i] for name, i in PENDING.items()}
+        cls, cells = col["cls"], d[:, _CELLS]
         failed, delivered = cls == 2, cls == 1
         self._add(self.res, cells)
         self._add(self.fail, cells[failed])
-        self._reach(d["adv"][delivered], d["advisor_key"][delivered])
-        self._failures(d["bucket"][failed], d["advisor_key"][failed], d["error_code"][failed])
+        self._reach(col["adv"][delivered], col["advisor_key"][delivered])
+        self._failures(col["bucket"][failed], col["advisor_key"][failed], col["error_code"][failed])
         # a pending row's attempt counted when it was read, and nothing else touched its state since
-        self.states.set(d["attempt_id"], (_ATTEMPT | (cls << 1)).astype(np.int8))
+        self.states.set(np.ascontiguousarray(col["attempt_id"]), (_ATTEMPT | (cls << 1)).astype(np.int8))
         self.rows_ingested += len(d)
         return len(d)
 
