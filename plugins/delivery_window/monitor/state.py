@@ -148,6 +148,9 @@ WIRE = np.dtype(
     ]
 )
 _ASCII_STATUS = np.zeros(128, np.int8)
+_FINAL = np.array(
+    [0, 1, 1, 2], np.int8
+)  # outcome class of each STATUS_CODE: none, delivered (or read), failed
 for _name, _code in STATUS_CODE.items():
     _ASCII_STATUS[ord(_name[0])] = _code
 
@@ -447,11 +450,15 @@ class WindowState:
         """Number keys of ``batch`` that have no scope yet (the caller resolves their names)."""
         if len(batch) == 0:
             return set()
-        if self.number_keys.size == 0:
-            return set(np.unique(batch.number_key).tolist())
-        pos = np.minimum(np.searchsorted(self.number_keys, batch.number_key), self.number_keys.size - 1)
-        missing = self.number_keys[pos] != batch.number_key
+        missing = self._number_slots(batch.number_key) < 0
         return set(np.unique(batch.number_key[missing]).tolist()) if missing.any() else set()
+
+    def _number_slots(self, keys: np.ndarray) -> np.ndarray:
+        """Slot in ``numbers`` of each number key, -1 when it has none yet."""
+        if self.number_keys.size == 0:
+            return np.full(keys.shape, -1, np.int64)
+        pos = np.minimum(np.searchsorted(self.number_keys, keys), self.number_keys.size - 1)
+        return np.where(self.number_keys[pos] == keys, self.number_slot[pos], -1)
 
     def add_numbers(self, names: dict[int, str]) -> None:
         """Sender numbers (``{key: phone_number_id}``) seen for the first time get a scope each."""
@@ -475,9 +482,10 @@ class WindowState:
     # -- ingest -------------------------------------------------------------------------------------------
     def ingest(self, batch: Batch, t: datetime) -> int:
         """Count the rows of ``batch`` as known at ``t``; rows seen before count once. Returns rows that counted."""
-        unknown = self.unknown_numbers(batch)
-        if unknown:
-            raise KeyError(f"sender numbers without a scope (call add_numbers first): {sorted(unknown)}")
+        number_slot = self._number_slots(batch.number_key)
+        if (number_slot < 0).any():
+            unknown = sorted(set(batch.number_key[number_slot < 0].tolist()))
+            raise KeyError(f"sender numbers without a scope (call add_numbers first): {unknown}")
         t_us = to_us(t)
         counted = 0
         if len(self.pending) and self.pending_checked_us != t_us:
@@ -490,11 +498,10 @@ class WindowState:
         state = self.states.get(batch.attempt_id)
         fresh = (state & _PENDING) == 0  # a fresh copy of a pending row is dropped (its outcome is known)
         if not fresh.all():
-            batch, state = batch.take(fresh), state[fresh]
+            batch, state, number_slot = batch.take(fresh), state[fresh], number_slot[fresh]
         made = batch.attempted_us <= t_us
         new_att = made & ((state & _ATTEMPT) == 0)
-        status = batch.status
-        final = np.where(status == 3, 2, np.where((status == 1) | (status == 2), 1, 0)).astype(np.int8)
+        final = _FINAL[batch.status]
         due = batch.status_us <= t_us
         unresolved = ((state >> 1) & 3) == 0
         new_out = made & (final > 0) & due & unresolved
@@ -511,7 +518,7 @@ class WindowState:
         # ceil((attempted - base) / 1 s): "made in (t - N s, t]" is then exactly buckets T-N+1 .. T
         bucket = np.clip(-((self.base_us - batch.attempted_us[keep]) // 1_000_000), 0, self.nb - 1)
         adv = self.directory.lookup(advisor_key)
-        scopes = self._scopes(batch.segment[keep], adv, batch.number_key[keep])
+        scopes = self._scopes(batch.segment[keep], adv, number_slot[keep])
         cells = np.where(scopes >= 0, scopes * self.nb + bucket, -1)
 
         failed = new_out & (cls == 2)
@@ -552,7 +559,7 @@ class WindowState:
         self.rows_ingested += int(keep.size)
         return counted + int(keep.size)
 
-    def _scopes(self, segment: np.ndarray, adv: np.ndarray, number_key: np.ndarray) -> np.ndarray:
+    def _scopes(self, segment: np.ndarray, adv: np.ndarray, number_slot: np.ndarray) -> np.ndarray:
         """(4 scope kinds, rows) scope row of each row: overall, segment, tier (-1 unknown advisor), number."""
         n_tiers = len(self.directory.tiers)
         return np.stack(
@@ -560,7 +567,7 @@ class WindowState:
                 np.zeros(adv.size, np.int64),
                 1 + np.clip(segment.astype(np.int64), 0, SEGMENT_SLOTS - 1),
                 np.where(adv >= 0, 1 + SEGMENT_SLOTS + self.directory.tier[np.maximum(adv, 0)], -1),
-                1 + SEGMENT_SLOTS + n_tiers + self.number_slot[np.searchsorted(self.number_keys, number_key)],
+                1 + SEGMENT_SLOTS + n_tiers + number_slot,
             ]
         )
 
