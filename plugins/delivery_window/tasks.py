@@ -430,6 +430,17 @@ def record_runbook_approval(
     log.info("approval of %s.%s: %s by %s (%s)", name, step, decision, by or "nobody", mode)
 
 
+def runbook_step_needed(name: str, step: str, day: date) -> bool:
+    """False when the day's pre-window remediation already did everything ``step`` would do: the step will record
+    itself skipped, so nobody is asked to approve it (and no failover approval waits out its timeout)."""
+    from delivery_window.runbooks.steps import ACT_TARGETS, left_to_do
+
+    if step not in ACT_TARGETS:
+        return True
+    with store.report_db() as conn:
+        return not left_to_do(conn, day, name, step, get_protocol()).nothing_left
+
+
 def request_runbook_approval(
     name: str, step: str, day: date, default: str, timeout_minutes: int, dry_run: bool = False
 ) -> None:

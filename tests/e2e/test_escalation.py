@@ -230,6 +230,9 @@ def test_quality_drop_pauses_the_number_once_before_the_window_and_not_again(qua
     )[0]
     entry = next(e for e in timeline if e["step"] == "pause_unhealthy_numbers")
     assert entry["outcome"] == "skipped" and entry["already_done"] == "pre_window.pause_sender_numbers"
+    # nothing left to pause: nobody was asked to approve the pause (recorded as not needed, not as auto)
+    approval = next(e for e in timeline if e["step"] == "approval:pause_unhealthy_numbers")
+    assert approval["mode"] == "not_needed" and approval["decision"] == "approve"
 
 
 def test_quality_drop_escalates_to_the_head_of_operations(quality, follow_up):

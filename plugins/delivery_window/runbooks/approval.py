@@ -7,6 +7,9 @@ The run's ``approvals`` param decides who approves:
   ``approval_default`` (Airflow 3.3 applies HITL timeouts in the scheduler, not in the task). Reject skips the
   step; the runbook then verifies its criterion anyway and the escalation chain carries on.
 * ``auto``: approved at once, recorded as automatic (tests, demos, manual replays).
+* whatever the mode, a step that has nothing left to do (the go/no-go remediation already did it before 06:00,
+  ``runbooks.once``) is passed through without asking, recorded as ``mode=not_needed``: the step records itself
+  ``skipped``.
 * ``hitl_when_scheduled`` (the default): ``hitl`` for the daily scheduled run while its window is on (before
   the 06:30 final report), ``auto`` otherwise: manual runs (a person who triggers a run by hand is its approver)
   and scheduled runs catching up on a window that is over (nobody is on call to answer). ``dag.test()`` runs are
@@ -57,6 +60,16 @@ class RunbookApprovalOperator(ApprovalOperator):
         from delivery_window.window import at, context_day
 
         day = context_day()
+        if not tasks.runbook_step_needed(self.runbook, self.step, day):
+            tasks.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="not_needed")
+            self.log.info("%s of %s: the pre-window remediation already did it; no approval asked", self.step,
+                          self.runbook)  # fmt: skip
+            return {
+                "chosen_options": [self.APPROVE],
+                "params_input": {},
+                "responded_by_user": None,
+                "mode": "not_needed",
+            }
         window_on = utcnow() < at(day, "final_report")
         mode = approval_mode(
             context["params"].get("approvals"), getattr(context["dag_run"], "run_type", None), window_on

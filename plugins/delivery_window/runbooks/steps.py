@@ -109,7 +109,7 @@ def _unhealthy_numbers(conn, day: date) -> list[str]:
 def pause_unhealthy_numbers(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED) that the pre-window
     remediation has not paused already."""
-    left = _still_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", _unhealthy_numbers(conn, day))
+    left = left_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", p)
     paused, answers = [], {}
     for number in left.todo:
         answer = hook.post(
@@ -221,8 +221,7 @@ def activate_fallback_everywhere(hook, conn, day: date, p: Protocol) -> dict[str
 def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Switch today's content to the prepared fallback on every segment (AI services unavailable) that the
     pre-window remediation has not switched already."""
-    segments = list(range(1, p.checks.advisor_segments + 1))
-    left = _still_to_do(conn, day, "ai_service_fallback", "activate_fallback", segments)
+    left = left_to_do(conn, day, "ai_service_fallback", "activate_fallback", p)
     if left.nothing_left:
         return {"ok": True, "skipped": True, "segments": [], **left.details()}
     if not left.done:
@@ -257,7 +256,7 @@ def request_failover(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
 def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Fail the delivery service over to the standby database, unless the pre-window remediation already did
     today (the verify step then checks that the pool it left is healthy)."""
-    left = _still_to_do(conn, day, "database_emergency", "fail_over_database", [DATABASE])
+    left = left_to_do(conn, day, "database_emergency", "fail_over_database", p)
     if left.nothing_left:
         return {"ok": True, "skipped": True, **left.details()}
     return request_failover(hook, conn, day, p)
@@ -277,6 +276,22 @@ def verify_database_restored(hook, conn, day: date, p: Protocol) -> dict[str, An
         "waiting": pool.get("waiting", 0),
         "round_trip": ours,
     }
+
+
+# The targets of the act steps that may need an approval and have a pre-window counterpart (runbooks.once): the
+# step and its approval gate (tasks.runbook_step_needed) ask the same question.
+ACT_TARGETS = {
+    "pause_unhealthy_numbers": lambda conn, day, p: _unhealthy_numbers(conn, day),
+    "activate_fallback": lambda conn, day, p: list(range(1, p.checks.advisor_segments + 1)),
+    "fail_over_database": lambda conn, day, p: [DATABASE],
+}
+
+
+def left_to_do(conn, day: date, runbook: str, step: str, p: Protocol) -> StillToDo:
+    """What the act ``step`` of ``runbook`` would still act on now (every target of a step not in ACT_TARGETS:
+    ``targets`` come from the step itself there)."""
+    targets = ACT_TARGETS[step](conn, day, p) if step in ACT_TARGETS else []
+    return _still_to_do(conn, day, runbook, step, targets)
 
 
 # Every step a runbook in protocol.yaml may name (``runbooks.<name>.steps`` and ``.verify``), by name.
