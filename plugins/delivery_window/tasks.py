@@ -203,7 +203,8 @@ def monitor_window(day: date, dry_run: bool = False) -> dict[str, Any]:
     """Tick through 06:00–06:05 (+grace): metrics, alert rules, incidents, pages, status posts, Datadog.
 
     Live while the window is open, a replay after it; a retried task resumes after the last tick it wrote.
-    The monitor commits every tick itself and, after a database failure, carries on with a new connection.
+    The monitor commits every tick itself, reads a live tick on two connections at once, and after a database
+    failure carries on with new ones.
     """
     from delivery_window.monitor.loop import run_monitor
 

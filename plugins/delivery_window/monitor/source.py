@@ -98,39 +98,55 @@ def read_changes(
 
 
 def iter_changes(
-    conn, day: date, lo: datetime, t: datetime, lo_status: datetime, *, split: datetime, pieces: int
+    conns: Sequence[Any],
+    day: date,
+    lo: datetime,
+    t: datetime,
+    lo_status: datetime,
+    *,
+    split: datetime,
+    pieces: int,
 ) -> Iterator[Changes]:
-    """``read_changes`` in ``pieces`` time slices, read one after the other by a reader thread and yielded as each
-    arrives: the caller aggregates one slice while the server packs the next (the two are about equal work, and
-    on two cores one backend plus the caller keep both busy; a second connection only made three processes
-    share them). ``conn`` is not used by anyone else until the iteration ends.
+    """``read_changes`` in ``pieces`` time slices, each connection of ``conns`` reading its share one after the
+    other in a reader thread of its own, yielded as each arrives: the caller aggregates one slice while the server
+    packs the next. ``conns`` are not used by anyone else until the iteration ends.
 
     A row can come in two slices (an early attempt in one, its receipt in another), never twice in one. An error
-    of a slice is raised once the reader is done, after the slices before it were yielded.
+    of any slice is raised once every connection is idle again.
     """
     params = _pieces(day, lo, t, lo_status, split, pieces)
     done: queue.Queue = queue.Queue()
 
-    def read() -> None:
+    def read(conn, mine: list[dict[str, Any]]) -> None:
         try:
-            for p in params:
+            for p in mine:
                 done.put(_fetch_binary(conn, "select_attempt_changes", p))
         except BaseException as exc:  # handed to the caller's thread
             done.put(exc)
         finally:
-            done.put(None)  # the connection is idle
+            done.put(None)  # this connection is idle
 
-    reader = threading.Thread(target=read, name="monitor-read", daemon=True)
-    reader.start()
-    error = None
+    readers = [
+        threading.Thread(
+            target=read, args=(c, params[k :: len(conns)]), name=f"monitor-read-{k}", daemon=True
+        )
+        for k, c in enumerate(conns)
+    ]
+    for r in readers:
+        r.start()
+    error, busy = None, len(readers)
     try:
-        while (item := done.get()) is not None:
-            if isinstance(item, BaseException):
-                error = item
+        while busy:
+            item = done.get()
+            if item is None:
+                busy -= 1
+            elif isinstance(item, BaseException):
+                error = error or item
             elif error is None:
                 yield _decode(item)
     finally:
-        reader.join()
+        for r in readers:
+            r.join()
     if error is not None:
         raise error
 
