@@ -72,3 +72,12 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA platform FROM de
 GRANT USAGE ON SCHEMA delivery_ops TO delivery_window_writer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA delivery_ops TO delivery_window_writer;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA delivery_ops TO delivery_window_writer;
+
+-- The migration ledger is the migrating role's alone (migrate.py revokes the same when it creates the table).
+DO $$
+BEGIN
+    IF to_regclass('delivery_ops.schema_migrations') IS NOT NULL THEN
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON delivery_ops.schema_migrations FROM delivery_window_writer;
+    END IF;
+END
+$$;

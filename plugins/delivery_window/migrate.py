@@ -26,7 +26,17 @@ CREATE TABLE IF NOT EXISTS delivery_ops.schema_migrations (
     name        text NOT NULL,
     checksum    text NOT NULL,
     applied_at  timestamptz NOT NULL DEFAULT now()
-)
+);
+-- The ledger of applied migrations is the migrating role's alone: where sql/roles.sql set up the app's roles,
+-- the app reads it (to see nothing is left to apply) but cannot write it. (A role that does not own the table
+-- revokes nothing and only gets a warning: the fallback that migrates through delivery_db.)
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'delivery_window_writer') THEN
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON delivery_ops.schema_migrations FROM delivery_window_writer;
+    END IF;
+END
+$$
 """
 
 

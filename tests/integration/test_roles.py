@@ -74,6 +74,7 @@ def app_conn(app_url):
 
 def test_app_reads_platform_and_writes_reports(app_conn):
     app_conn.execute("SELECT count(*) FROM platform.delivery_attempts").fetchone()
+    app_conn.execute("SELECT count(*) FROM delivery_ops.schema_migrations").fetchone()
     # A view over platform, created by the migrations: it reads with its owner's privileges.
     app_conn.execute("SELECT count(*) FROM delivery_ops.dq_day_delivery_attempts").fetchone()
     app_conn.execute(
@@ -116,6 +117,10 @@ def test_a_platform_table_added_later_is_readable(roles_first_url):
         "TRUNCATE delivery_ops.window_runs",
         "CREATE SCHEMA rogue",
         "CREATE TABLE public.rogue (a int)",
+        # the migration ledger: the app reads it, only the migrating role writes it
+        "INSERT INTO delivery_ops.schema_migrations (version, name, checksum) VALUES ('9999', 'rogue', 'x')",
+        "UPDATE delivery_ops.schema_migrations SET checksum = 'x'",
+        "DELETE FROM delivery_ops.schema_migrations",
     ],
 )
 def test_app_cannot_change_the_source_or_the_schema(app_conn, statement):
