@@ -77,8 +77,7 @@ def without_jit(conn):
     ~125,000, over the default ``jit_above_cost`` of 100,000: the LLVM compile then took 14-35 ms of a query that
     runs in 0.05 ms. Measured on the bench day: the first tick 78-118 ms with JIT, see the closing note.
     """
-    with conn.cursor() as cur:
-        cur.execute("SET jit = off")
+    store.execute(conn, "set_session_jit_off")
     conn.commit()
     return conn
 
