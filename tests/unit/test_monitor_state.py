@@ -13,6 +13,7 @@ from attempts_factory import DAY, at
 from delivery_window.monitor import metrics
 from delivery_window.monitor.state import (
     PENDING,
+    REMEMBERED,
     AttemptStates,
     Batch,
     Directory,
@@ -113,16 +114,19 @@ def test_replay_reads_only_new_attempts_and_counts_later_receipts_from_memory(se
 
 
 def feed_split(ws: WindowState, rows: list[Attempt], lo, lo_status, split, t) -> int:
-    """The loop's read: attempts made after ``split`` in full, the rest as receipts completed from memory, and
-    the ids never counted read again in full. Returns how many rows were read by id."""
+    """The loop's read: attempts made after ``split`` in full, the rest as receipts counted from memory (in two
+    slices, some receipts in both, like the again and status parts of a read), and the ids never counted read
+    again in full. Returns how many rows were read by id."""
     got = changed(rows, lo, t, lo_status)
     full, numbers = Batch.from_attempts([a for a in got if a.attempted_at > max(lo, split)])
     ws.add_numbers(numbers)
     old = [a for a in got if a.attempted_at <= split]
-    known, unseen = ws.complete(Receipts.from_batch(Batch.from_attempts(old)[0]))
-    late, numbers = Batch.from_attempts([a for a in old if a.attempt_id in set(unseen.tolist())])
+    unseen = set()
+    for piece in (old[::2], old[1::2] + old[::6]):
+        unseen.update(ws.count_receipts(Receipts.from_batch(Batch.from_attempts(piece)[0]), t).tolist())
+    late, numbers = Batch.from_attempts([a for a in old if a.attempt_id in unseen])
     ws.add_numbers(numbers)
-    ws.ingest(Batch.concat(Batch.concat(full, known), late), t)
+    ws.ingest(Batch.concat(full, late), t)
     return len(late)
 
 
@@ -156,6 +160,25 @@ def test_a_fresh_copy_of_a_pending_row_counts_once():
     feed(ws, [row, replace(row, status="read", status_at=at("06:00:28"))][1:], at("06:00:30"))
     o = ws.snapshot(at("06:00:30")).overall
     assert (o.attempts, o.resolved, o.delivered) == (1, 1, 1) and len(ws.pending) == 0
+
+
+def test_a_receipt_later_than_its_tick_waits_and_counts_once():
+    """A live read at t + settle sees a receipt of after t: it counts at the first tick after it, once, however
+    often it is read again."""
+    sent = Attempt(1, "A0001", 1, "n1", at("06:00:05"), 300, "sent", None, at("06:00:05"))
+    failed = replace(
+        sent, status="failed", error_code=131026, status_at=at("06:00:20") + timedelta(milliseconds=500)
+    )
+    ws = new_state({"A0001": ("gold", True)})
+    feed(ws, [sent], at("06:00:10"))
+    receipt = Receipts.from_batch(Batch.from_attempts([failed])[0])
+    assert ws.count_receipts(receipt, at("06:00:20")).size == 0  # read at 06:00:21: after the tick
+    assert ws.snapshot(at("06:00:20")).overall.resolved == 0 and len(ws.pending) == 1
+    for t in (at("06:00:30"), at("06:00:40")):
+        ws.count_receipts(receipt, t)
+        o = ws.snapshot(t).overall
+        assert (o.attempts, o.resolved, o.failed) == (1, 1, 1) and len(ws.pending) == 0
+        assert list(ws.snapshot(t).advisor_failures.values()) == [1]  # one failure, not one a read
 
 
 def test_resume_from_one_catch_up_read_equals_the_uninterrupted_run():
@@ -252,21 +275,24 @@ def test_attempt_states_follow_any_ids():
     s.set(ids, np.arange(1, 7, dtype=np.int8))
     assert s.get(ids).tolist() == [1, 2, 3, 4, 5, 6]
     assert s.get(np.array([2, 10**12 + 2], np.int64)).tolist() == [0, 0]
-    rows = Batch.empty()
-    rows.attempt_id, rows.attempted_us, rows.advisor_key = ids, ids * 10, -ids
-    rows.number_key, rows.latency_ms, rows.segment = (
-        ids + 1,
-        np.arange(6, dtype=np.int32),
-        np.full(6, 3, np.int16),
-    )
-    s.remember(rows, np.arange(len(rows)))
+    records = np.zeros(6, REMEMBERED)
+    records["cells"] = np.arange(24, dtype=np.int32).reshape(6, 4)
+    records["adv"], records["advisor_key"] = np.arange(6), -ids
+    s.remember(ids, records)
     got = s.recall(np.array([7 * 10**15, 4096, 5], np.int64))
-    assert got["attempted_us"].tolist() == [7 * 10**16, 40960, 0] and got["advisor_key"].tolist() == [
-        -7 * 10**15,
-        -4096,
-        0,
-    ]
-    assert got["latency_ms"].tolist() == [5, 2, 0] and got["segment"].tolist() == [3, 3, 0]
+    assert got["advisor_key"].tolist() == [-7 * 10**15, -4096, 0] and got["adv"].tolist() == [5, 2, 0]
+    assert got["cells"].tolist() == [[20, 21, 22, 23], [8, 9, 10, 11], [0, 0, 0, 0]]
+
+
+def test_attempt_states_group_ids_of_many_pages():
+    """A live read's receipts come in status order: ids from every page of the window, shuffled."""
+    s = AttemptStates()
+    rng = np.random.default_rng(5)
+    ids = rng.permutation(np.arange(3_000, 3_000 + 300 * 4096, 97, dtype=np.int64))
+    values = (ids % 100).astype(np.int8)
+    s.set(ids, values)
+    assert (s.get(ids) == values).all() and len(s.pages) == 301  # ids 3,000 .. 1,231,800
+    assert not s.get(ids + 1).any()  # neighbours never set
 
 
 def test_microsecond_time_round_trip():

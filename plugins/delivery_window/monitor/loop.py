@@ -186,12 +186,13 @@ class _Monitor:
                 pieces=READ_SLICES,
             ):  # fmt: skip
                 rows += len(changes)
-                known, unseen = self.state.complete(changes.receipts)
-                batch = Batch.concat(changes.rows, known)
+                # as of t: outcomes after t wait in memory
+                unseen = self.state.count_receipts(changes.receipts, t)
+                batch = changes.rows
                 if unseen.size or self.state.unknown_numbers(batch):
                     deferred.append((batch, unseen))
                 else:
-                    self.state.ingest(batch, t)  # as of t: outcomes after t wait in memory
+                    self.state.ingest(batch, t)
             if deferred:
                 late = np.unique(np.concatenate([u for _, u in deferred]))
                 batches = [b for b, _ in deferred]

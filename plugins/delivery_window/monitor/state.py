@@ -11,8 +11,9 @@ adds them to per-second buckets, so every metric and sliding-window rule is a su
   percentile is a short scan). It is exact up to ``LATENCY_MAX_MS``; slower calls count at that value;
 - a small per-attempt state (``AttemptStates``: "attempt counted", "outcome counted") makes every row count
   once even when a read returns it again (the live re-read of late rows, a delivered row later marked read);
-- it also remembers each counted attempt's scope fields (time, latency, segment, number, advisor), so a row read
-  again for its receipt needs only ``Receipts``' four columns (``WindowState.complete`` fills in the rest).
+- it also remembers what each counted attempt's outcome will add to (its bucket cells, advisor), so a row read
+  again for its receipt needs only ``Receipts``' four columns and counts without a lookup
+  (``WindowState.count_receipts``).
 
 ``WindowState.snapshot(t)`` turns the buckets into the tick's ``TickMetrics`` rows and the sums the alert rules
 need (``Snapshot``); ``naive_snapshot`` in ``metrics`` computes the same from a plain list of attempts.
@@ -37,6 +38,7 @@ PRE_WINDOW_SECONDS = 600  # attempts up to 10 min before 06:00 keep exact bucket
 _PAGE_BITS = 12  # attempt states are kept in pages of 4,096 consecutive attempt ids
 # AttemptStates flags: bit 0 attempt counted; bits 1-2 outcome counted (1 delivered, 2 failed); bit 3 pending
 _ATTEMPT, _PENDING = 1, 8
+_SETTLED = 6 | _PENDING  # the outcome is counted or waiting: a receipt adds nothing
 
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # timestamptz_send() sends microseconds since this instant
@@ -268,8 +270,9 @@ class Directory:
 
 
 class AttemptStates:
-    """Per-attempt flags (bit 0: attempt counted; bits 1-2: outcome counted, 1 delivered / 2 failed) and the
-    remembered scope fields of every counted attempt (``SCOPE_FIELDS``: 31 bytes an attempt).
+    """Per-attempt flags (bit 0: attempt counted; bits 1-2: outcome counted, 1 delivered / 2 failed; bit 3:
+    outcome pending) and what every counted attempt adds to (``REMEMBERED``: its bucket cells, advisor index and
+    key, 28 bytes an attempt), so a receipt read later counts without another lookup.
 
     Paged by attempt id, so memory follows the ids actually seen (ids of a day are close together: a sequence
     or a time-ordered id uses a few pages per million attempts).
@@ -277,7 +280,7 @@ class AttemptStates:
 
     def __init__(self) -> None:
         self.pages: dict[int, np.ndarray] = {}  # flags, 1 byte an id
-        self.fields: dict[int, np.ndarray] = {}  # SCOPE_FIELDS records, allocated on the first remember
+        self.fields: dict[int, np.ndarray] = {}  # REMEMBERED records, allocated on the first remember
 
     @staticmethod
     def _split(ids: np.ndarray):
@@ -288,11 +291,22 @@ class AttemptStates:
         if lo == hi:  # the usual case: one read's ids are nearly consecutive
             yield lo, slice(None), offset
             return
-        # ids of one read are nearly consecutive: walk the range instead of sorting to find the pages
-        for p in range(lo, hi + 1) if hi - lo < 64 else np.unique(page).tolist():
+        if hi - lo < 1 << 16:
+            # a live read's receipts span every page of the window (~250 at 1M attempts): group them with one
+            # stable sort of 16-bit page numbers (a radix sort in numpy) instead of one scan of ``ids`` a page
+            rel = (page - lo).astype(np.uint16)
+            order = np.argsort(rel, kind="stable")
+            ends = np.cumsum(np.bincount(rel, minlength=hi - lo + 1))
+            start = 0
+            for p, end in enumerate(ends.tolist()):
+                if end > start:
+                    at = order[start:end]
+                    yield lo + p, at, offset[at]
+                start = end
+            return
+        for p in np.unique(page).tolist():  # ids far apart (not a day's sequence): rare, any cost will do
             m = np.flatnonzero(page == p)
-            if m.size:
-                yield p, m, offset[m]
+            yield p, m, offset[m]
 
     def get(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(ids.shape, np.int8)
@@ -313,23 +327,20 @@ class AttemptStates:
                 arr = self.pages[p] = np.zeros(1 << _PAGE_BITS, np.int8)
             arr[offset] = values[at]
 
-    def remember(self, batch: Batch, rows: np.ndarray) -> None:
-        """Keep the scope fields of ``batch``'s ``rows`` (positions: attempts counted now)."""
-        if rows.size == 0:
+    def remember(self, ids: np.ndarray, records: np.ndarray) -> None:
+        """Keep the ``REMEMBERED`` records of the attempts ``ids`` (counted now)."""
+        if ids.size == 0:
             return
-        records = np.empty(rows.size, SCOPE_FIELDS)
-        for f in SCOPE_FIELDS.names:
-            records[f] = getattr(batch, f)[rows]
         # put/take, not fancy indexing: numpy's fancy index of a record array is ~5x slower
-        for p, at, offset in self._split(batch.attempt_id[rows]):
+        for p, at, offset in self._split(ids):
             arr = self.fields.get(p)
             if arr is None:
-                arr = self.fields[p] = np.zeros(1 << _PAGE_BITS, SCOPE_FIELDS)
+                arr = self.fields[p] = np.zeros(1 << _PAGE_BITS, REMEMBERED)
             np.put(arr, offset, records if isinstance(at, slice) else records.take(at))
 
     def recall(self, ids: np.ndarray) -> np.ndarray:
-        """The remembered ``SCOPE_FIELDS`` of ``ids`` (zeros for an id never remembered)."""
-        out = np.zeros(ids.shape, SCOPE_FIELDS)
+        """The ``REMEMBERED`` records of ``ids`` (zeros for an id never remembered)."""
+        out = np.zeros(ids.shape, REMEMBERED)
         if ids.size == 0:
             return out
         for p, at, offset in self._split(ids):
@@ -343,13 +354,12 @@ class AttemptStates:
 
     @property
     def nbytes(self) -> int:
-        return (len(self.pages) << _PAGE_BITS) + len(self.fields) * (SCOPE_FIELDS.itemsize << _PAGE_BITS)
+        return (len(self.pages) << _PAGE_BITS) + len(self.fields) * (REMEMBERED.itemsize << _PAGE_BITS)
 
 
-SCOPE_FIELDS = np.dtype(
-    [("attempted_us", np.int64), ("number_key", np.int64), ("advisor_key", np.int64), ("latency_ms", np.int32),
-     ("segment", np.int16)]
-)  # fmt: skip
+# What a counted attempt's outcome adds to, worked out when the attempt is counted: its bucket cell per scope kind
+# (overall, segment, tier, number; see PENDING), its directory index (-1 unknown) and its advisor key.
+REMEMBERED = np.dtype([("cells", np.int32, (4,)), ("adv", np.int32), ("advisor_key", np.int64)])
 
 
 # Outcomes already read whose receipt time is after the tick that read them (a replay reads each row once,
@@ -470,6 +480,8 @@ class WindowState:
         order = np.argsort(keys, kind="stable")
         self.number_keys, self.number_slot = keys[order], slots[order]
         self.numbers.extend(new.values())
+        if self._n_scopes() * self.nb >= 2**31:  # cells are remembered as int32 (REMEMBERED)
+            raise ValueError(f"{len(self.numbers)} sender numbers: too many scopes for one window's buckets")
         if not hasattr(self, "att"):
             return  # called from __init__ before the arrays exist
         k = len(new)
@@ -487,12 +499,7 @@ class WindowState:
             unknown = sorted(set(batch.number_key[number_slot < 0].tolist()))
             raise KeyError(f"sender numbers without a scope (call add_numbers first): {unknown}")
         t_us = to_us(t)
-        counted = 0
-        if len(self.pending) and self.pending_checked_us != t_us:
-            # pending outcomes whose receipt time has come count first, once per tick (a tick's read may come in
-            # several pieces); the others wait untouched (a replay holds ~30k of them, only ~18k come due a tick)
-            counted = self._count_due(t_us)
-        self.pending_checked_us = t_us
+        counted = self._count_due(t_us)
         if len(batch) == 0:
             return counted
         state = self.states.get(batch.attempt_id)
@@ -555,7 +562,10 @@ class WindowState:
         flags = new_att.astype(np.int8) | np.where(new_out, cls << 1, 0).astype(np.int8)
         self.states.set(ids, state | flags | np.where(wait, _PENDING, 0).astype(np.int8))
         if new_att.any():
-            self.states.remember(batch, keep[new_att])
+            records = np.empty(int(np.count_nonzero(new_att)), REMEMBERED)
+            records["cells"] = cells[:, new_att].T
+            records["adv"], records["advisor_key"] = adv[new_att], advisor_key[new_att]
+            self.states.remember(ids[new_att], records)
         self.rows_ingested += int(keep.size)
         return counted + int(keep.size)
 
@@ -572,11 +582,24 @@ class WindowState:
         )
 
     def _count_due(self, t_us: int) -> int:
-        """Count the pending outcomes whose receipt time is <= ``t_us`` (their cells are already known)."""
+        """Count the pending outcomes whose receipt time is <= ``t_us`` (their cells are already known).
+
+        Once per tick (a tick's read comes in several pieces); the others wait untouched (a replay holds ~30k of
+        them, only ~18k come due a tick)."""
+        if not len(self.pending) or self.pending_checked_us == t_us:
+            self.pending_checked_us = t_us
+            return 0
+        self.pending_checked_us = t_us
         due = self.pending[:, PENDING["status_us"]] <= t_us
         if not due.any():
             return 0
         d, self.pending = (self.pending.take(np.flatnonzero(m), axis=0) for m in (due, ~due))
+        return self._count_outcomes(d)
+
+    def _count_outcomes(self, d: np.ndarray) -> int:
+        """Count outcomes (rows: see PENDING) of attempts already counted."""
+        if not len(d):
+            return 0
         col = {name: d[:, i] for name, i in PENDING.items()}
         cls, cells = col["cls"], d[:, _CELLS]
         failed, delivered = cls == 2, cls == 1
@@ -607,31 +630,41 @@ class WindowState:
             self.ev_key = np.concatenate([self.ev_key, advisor_key])
             self.ev_code = np.concatenate([self.ev_code, error_code])
 
-    def complete(self, receipts: Receipts) -> tuple[Batch, np.ndarray]:
-        """Full rows for the receipts of attempts already counted (their remembered fields), and the ids of
-        attempts never counted (rows written after an earlier read: the caller reads those in full).
+    def count_receipts(self, receipts: Receipts, t: datetime) -> np.ndarray:
+        """Count, as known at ``t``, the outcomes ``receipts`` bring for attempts already counted (from what was
+        remembered when they were counted: no lookup); an outcome whose receipt time is after ``t`` waits in
+        memory like any pending one. Returns the ids of attempts never counted (rows written after the read of
+        their time: the caller reads those in full and ingests them).
 
-        A receipt that changes nothing (status still "sent", outcome already counted) is dropped here.
+        A receipt that changes nothing (status still "sent", outcome already counted or pending) is dropped.
         """
+        t_us = to_us(t)
+        self._count_due(t_us)
         if len(receipts) == 0:
-            return Batch.empty(), np.zeros(0, np.int64)
+            return np.zeros(0, np.int64)
         state = self.states.get(receipts.attempt_id)
         counted = (state & _ATTEMPT) != 0
-        useful = counted & (((state >> 1) & 3) == 0) & (receipts.status != STATUS_CODE["sent"])
-        ids = receipts.attempt_id[useful]
-        rec = self.states.recall(ids)
-        batch = Batch(
-            attempt_id=ids,
-            attempted_us=rec["attempted_us"],
-            status_us=receipts.status_us[useful],
-            status=receipts.status[useful],
-            error_code=receipts.error_code[useful],
-            latency_ms=rec["latency_ms"],
-            segment=rec["segment"],
-            number_key=rec["number_key"],
-            advisor_key=rec["advisor_key"],
-        )
-        return batch, receipts.attempt_id[~counted]
+        final = _FINAL[receipts.status]
+        useful = np.flatnonzero(counted & ((state & _SETTLED) == 0) & (final > 0))
+        if useful.size:
+            ids = receipts.attempt_id[useful]
+            rec = self.states.recall(ids)
+            rows = np.empty((useful.size, len(PENDING)), np.int64)
+            rows[:, _CELLS] = rec["cells"]
+            columns = {"attempt_id": ids, "status_us": receipts.status_us[useful], "adv": rec["adv"],
+                       "advisor_key": rec["advisor_key"], "error_code": receipts.error_code[useful],
+                       "bucket": rec["cells"][:, 0], "cls": final[useful]}  # fmt: skip
+            for name, values in columns.items():
+                rows[:, PENDING[name]] = values
+            due = rows[:, PENDING["status_us"]] <= t_us
+            if due.all():
+                self._count_outcomes(rows)
+            else:
+                self._count_outcomes(rows[due])
+                later = rows[~due]
+                self.pending = np.concatenate([self.pending, later]) if len(self.pending) else later
+                self.states.set(ids[~due], (state[useful][~due] | _PENDING).astype(np.int8))
+        return receipts.attempt_id[~counted]
 
     @staticmethod
     def _add(arr: np.ndarray, cells: np.ndarray) -> None:
