@@ -48,6 +48,14 @@ def names(atts, t, **kw) -> set[str]:
     return {rule for rule, _ in fired(atts, t, **kw)}
 
 
+def figures(atts, t):
+    """(success %, error %, failure window counts) of the incremental snapshot: a boundary case checks that it
+    really sits on the boundary it names."""
+    inc, _, _ = snapshots(atts, t)
+    o = inc.overall
+    return o.success_rate_pct, o.error_rate_pct, inc.failure_window
+
+
 def ok(n, start="06:00:00", every_s=0.5, first_id=1, **kw):
     return attempts(start, n, every_s=every_s, first_id=first_id, **kw)
 
@@ -57,16 +65,22 @@ def bad(n, start="06:00:00", every_s=0.5, first_id=100_000, code=131026, **kw):
 
 
 # --- primary metrics ------------------------------------------------------------------------------------------
+# every attempt made (and its receipt in) by 06:01:30, so the rates are exactly those named
+AT_98, BELOW_98 = ok(98) + bad(2), ok(979, every_s=0.05) + bad(21, every_s=0.05)
+
+
 def test_success_rate_exactly_98_does_not_fire_just_below_does():
     t = at("06:01:30")
-    assert "success_rate_below_98" not in names(ok(98) + bad(2), t)  # 98.0 %
-    assert "success_rate_below_98" in names(ok(979) + bad(21, every_s=0.05), t)  # 97.9 %
+    assert figures(AT_98, t)[0] == 98.0 and figures(BELOW_98, t)[0] == 97.9
+    assert "success_rate_below_98" not in names(AT_98, t)
+    assert "success_rate_below_98" in names(BELOW_98, t)
 
 
 def test_error_rate_exactly_2pct_does_not_fire_just_above_does():
     t = at("06:01:30")
-    assert "error_rate_above_2pct" not in names(ok(98) + bad(2), t)  # 2.0 %
-    assert "error_rate_above_2pct" in names(ok(979) + bad(21, every_s=0.05), t)  # 2.1 %
+    assert figures(AT_98, t)[1] == 2.0 and figures(BELOW_98, t)[1] == 2.1
+    assert "error_rate_above_2pct" not in names(AT_98, t)
+    assert "error_rate_above_2pct" in names(BELOW_98, t)
 
 
 def test_primary_rates_need_the_minimum_sample():
@@ -104,9 +118,13 @@ def test_processing_rate_only_after_the_first_minute_inside_the_window_with_work
 
 # --- immediate page: failure rate in any 2-minute window ---------------------------------------------------------
 def test_failure_rate_exactly_2pct_in_2_minutes_does_not_page_just_above_does():
-    t = at("06:02:00")
-    assert "failure_rate_2m" not in names(ok(980, every_s=0.1) + bad(20, every_s=0.1), t)  # 2.0 %
-    assert "failure_rate_2m" in names(ok(979, every_s=0.1) + bad(21, every_s=0.1), t)  # 2.1 %
+    t = at("06:02:00")  # the window is attempts made in (06:00:00, 06:02:00]: start a second later
+    exactly = ok(980, "06:00:01", every_s=0.1) + bad(20, "06:00:01", every_s=0.1)
+    above = ok(979, "06:00:01", every_s=0.1) + bad(21, "06:00:01", every_s=0.1)
+    assert figures(exactly, t)[2] == metrics.Counts(1000, 1000, 20)  # 2.0 %
+    assert figures(above, t)[2] == metrics.Counts(1000, 1000, 21)  # 2.1 %
+    assert "failure_rate_2m" not in names(exactly, t)
+    assert "failure_rate_2m" in names(above, t)
 
 
 def test_failure_rate_window_is_the_trailing_two_minutes_of_attempts():
