@@ -16,7 +16,7 @@ import pytest
 from delivery_window import window
 from delivery_window.connections import sandbox_connections
 from delivery_window.migrate import apply_migrations
-from delivery_window.monitor import loop, metrics, rules, source
+from delivery_window.monitor import loop, metrics, posts, rules, source
 from delivery_window.protocol import get_protocol
 from delivery_window.sandbox.scenarios import generate_day, write_day
 from delivery_window.sandbox.server import Sandbox
@@ -203,6 +203,29 @@ def test_a_retried_live_monitor_resumes_after_its_last_tick_and_ends_the_same(db
     )  # a replay afterwards recomputes every tick: same rows, nothing sent again
     assert third.mode == "replay" and third.resumed_after is None and third.alerts_fired == []
     assert outcome(db_url, SAME_DATA_DAY) == replay
+
+
+def test_a_resumed_monitor_reports_the_peak_rate_of_the_ticks_before_its_retry(db_url, same_data_replay):
+    clear_report(db_url, SAME_DATA_DAY)
+    clock = live_clock(SAME_DATA_DAY)
+    calls = iter(range(10**6))
+    run(db_url, SAME_DATA_DAY, now=clock.now, sleep=clock.sleep, stop=lambda: next(calls) >= 15)
+    early = metrics.tick_times(SAME_DATA_DAY, P)[7]
+    with psycopg.connect(db_url) as conn:  # the day's peak came before the retry
+        conn.execute(
+            "UPDATE delivery_ops.metric_ticks SET rate_per_min = 98765 "
+            "WHERE delivery_date = %s AND scope = 'overall' AND tick_at = %s",
+            (SAME_DATA_DAY, early),
+        )
+        conn.commit()
+    clock.sleep(40)
+    run(db_url, SAME_DATA_DAY, now=clock.now, sleep=clock.sleep)
+    with psycopg.connect(db_url) as conn:
+        (payload,) = conn.execute(
+            "SELECT payload FROM delivery_ops.notifications WHERE delivery_date = %s AND dedup_key = %s",
+            (SAME_DATA_DAY, posts.status_key(SAME_DATA_DAY, "closed")),
+        ).fetchone()
+    assert "peak 98,765/min" in json.dumps(payload)
 
 
 def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url):

@@ -157,10 +157,12 @@ class _Monitor:
 
     # -- reading ------------------------------------------------------------------------------------------
     def catch_up(self, until: datetime) -> int:
-        """Rebuild the aggregates as of ``until`` with one read (resume after a retry)."""
+        """Rebuild the aggregates as of ``until`` with one read, and the peak rate from the ticks written (resume
+        after a retry)."""
         everything = self.start - timedelta(days=1)
         rows = self._read(everything, everything, until)
         self.prev = until
+        self.peak_rate = source.peak_rate(self.conn, self.day, until)
         return rows
 
     def _read(self, lo: datetime, lo_status: datetime, t: datetime, split: datetime | None = None) -> int:

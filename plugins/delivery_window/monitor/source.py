@@ -201,6 +201,13 @@ def watermark(conn, day: date) -> datetime | None:
     return store.execute(conn, "select_monitor_watermark", {"delivery_date": day})[0]["tick_at"]
 
 
+def peak_rate(conn, day: date, until: datetime) -> int:
+    """The highest overall rate per minute of the ticks already written for ``day`` up to ``until``."""
+    return int(
+        store.execute(conn, "select_monitor_peak_rate", {"delivery_date": day, "until": until})[0]["peak"]
+    )
+
+
 def record_ticks(conn, day: date, rows: Sequence[TickMetrics]) -> None:
     """Upsert one tick's rows (every scope) in one statement."""
     if not rows:
