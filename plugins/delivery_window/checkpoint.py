@@ -255,14 +255,9 @@ def _plain(value: Any) -> Any:
 # DeadlineAlert callback (runs on the triggerer; must stay importable from the installed package)
 # ---------------------------------------------------------------------------------------------------------
 def _slack_conn(purpose: str) -> str:
-    from delivery_window import connections as c
+    from delivery_window.connections import SLACK_BY_PURPOSE
 
-    return {
-        "critical_incidents": c.SLACK_WAR_ROOM,
-        "daily_operations": c.SLACK_DELIVERY_OPS,
-        "engineering_alerts": c.SLACK_ENGINEERING_ALERTS,
-        "executive_notifications": c.SLACK_EXECUTIVE_ALERTS,
-    }[purpose]
+    return SLACK_BY_PURPOSE[purpose]
 
 
 def late_day(dag_run: dict[str, Any]) -> date:

@@ -29,6 +29,13 @@ SLACK_WAR_ROOM = "slack_war_room"
 SLACK_DELIVERY_OPS = "slack_delivery_ops"
 SLACK_ENGINEERING_ALERTS = "slack_engineering_alerts"
 SLACK_EXECUTIVE_ALERTS = "slack_executive_alerts"
+# protocol.yaml communication_channels.slack_channels purpose -> the incoming-webhook connection of that channel
+SLACK_BY_PURPOSE = {
+    "critical_incidents": SLACK_WAR_ROOM,
+    "daily_operations": SLACK_DELIVERY_OPS,
+    "engineering_alerts": SLACK_ENGINEERING_ALERTS,
+    "executive_notifications": SLACK_EXECUTIVE_ALERTS,
+}
 
 # Path prefix of each service on the sandbox (one HTTP server stands in for all of them).
 SANDBOX_PREFIX = {

@@ -69,8 +69,7 @@ def decide_go_no_go(day: date, dry_run: bool = False) -> list[str]:
 def enqueue_go_no_go_alerts(conn, day: date, alerts) -> int:
     """Queue the go/no-go alerts in the outbox (PagerDuty when ``page``, Slack by purpose); returns how many
     were new. The one place go/no-go notifications are created: the escalation engine can replace it."""
-    from delivery_window.connections import PAGERDUTY
-    from delivery_window.hooks.slack import SLACK_CONNECTION_BY_PURPOSE
+    from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE
 
     new, at = 0, _now()
     for a in alerts:
@@ -93,7 +92,7 @@ def enqueue_go_no_go_alerts(conn, day: date, alerts) -> int:
             conn,
             day,
             dedup_key=f"slack:{a.dedup_key}",
-            channel=SLACK_CONNECTION_BY_PURPOSE[a.slack],
+            channel=SLACK_BY_PURPOSE[a.slack],
             kind="slack_message",
             payload={"text": text},
             at=at,

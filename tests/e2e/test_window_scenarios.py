@@ -83,8 +83,11 @@ def shard(run_day):
 def slow(run_day, db_url):
     import psycopg
 
+    from delivery_window.migrate import apply_migrations
+
     # the baseline: three earlier days with a healthy p95 in window_runs (the checkpoint writes these rows)
     with psycopg.connect(db_url) as conn:
+        apply_migrations(conn)  # this fixture may be the first of the session to touch the report schema
         for d in BASELINE_DAYS:
             conn.execute(
                 "INSERT INTO delivery_ops.window_runs (delivery_date, mode, advisors_targeted, advisors_delivered, "
@@ -167,6 +170,27 @@ def test_slow_api_fires_the_latency_rules(slow):
     assert got[("api_latency_p95_above_2s", "overall")]["details"]["p95_latency_ms"] > 2000
     assert all(in_window(slow, a["first"]) for a in got.values())
     assert pages(slow) == [] and len(war_room(slow)) == 2
+    # each also in its rule's own channel: the primary metric in #delivery-ops, the warning in #engineering-alerts
+    slack = slow.sandbox.requests("slack")
+    eng = [p["json"]["text"] for p in slack if "engineering-alerts" in p["path"]]
+    ops = [
+        p["json"]["text"]
+        for p in slack
+        if "delivery-ops" in p["path"] and "rotating_light" in p["json"]["text"]
+    ]
+    assert len(eng) == 1 and "latency_vs_baseline" in eng[0]
+    assert len(ops) == 1 and "api_latency_p95_above_2s" in ops[0]
+
+
+def test_slow_api_opens_the_delivery_incident_for_the_primary_metric_only(slow):
+    steps = timeline(slow, "delivery_failure")
+    assert "alert:api_latency_p95_above_2s:overall" in steps
+    assert not any(
+        "latency_vs_baseline" in s for s in steps
+    )  # a warning to watch: no incident (protocol.yaml)
+    assert slow.rows(
+        "SELECT severity FROM delivery_ops.incidents WHERE incident_id = %s", f"{SLOW_DAY}:delivery_failure"
+    ) == [("minor",)]
 
 
 # --- shard_failing ----------------------------------------------------------------------------------------------

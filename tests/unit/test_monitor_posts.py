@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from attempts_factory import DAY, at, attempts
 
-from delivery_window.connections import PAGERDUTY, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM
+from delivery_window.connections import (
+    PAGERDUTY,
+    SLACK_DELIVERY_OPS,
+    SLACK_ENGINEERING_ALERTS,
+    SLACK_WAR_ROOM,
+)
 from delivery_window.monitor import metrics, posts, rules
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Firing
@@ -60,7 +65,27 @@ def test_a_paging_rule_pages_and_posts_a_non_paging_rule_only_posts():
     assert event["custom_details"]["incident_id"] == "2026-11-25:delivery_failure"
     assert page[1]["dedup_key"] == f"slack:{event['dedup_key']}"
     only_post = posts.alert_messages(DAY, firing("shard_failing", "number:n-bad"), P, None)
-    assert [m["channel"] for m in only_post] == [SLACK_WAR_ROOM]
+    assert [m["channel"] for m in only_post] == [SLACK_WAR_ROOM, SLACK_ENGINEERING_ALERTS]
+
+
+def test_an_alert_is_also_posted_to_its_rules_own_channel():
+    """alert_rules.<rule>.slack: the war room always, and the rule's channel when it is another one."""
+    key = rules.dedup_key(DAY, "success_rate_below_98", "overall")
+    primary = posts.alert_messages(DAY, firing("success_rate_below_98"), P, None)
+    assert [(m["channel"], m["dedup_key"]) for m in primary] == [
+        (SLACK_WAR_ROOM, f"slack:{key}"),
+        (SLACK_DELIVERY_OPS, f"slack:{key}:daily_operations"),
+    ]
+    assert primary[0]["payload"] == primary[1]["payload"]
+    for rule, purpose in (
+        ("advisor_failures_1m", "engineering_alerts"),
+        ("failure_rate_2m", "critical_incidents"),
+    ):
+        assert P.alert_rules[rule].slack == purpose
+    assert [m["channel"] for m in posts.alert_messages(DAY, firing("advisor_failures_1m"), P, None)] == [
+        SLACK_WAR_ROOM,
+        SLACK_ENGINEERING_ALERTS,
+    ]
 
 
 def test_severity_1_response_steps_follow_the_protocol():

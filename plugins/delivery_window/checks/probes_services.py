@@ -107,12 +107,13 @@ def probe_pagerduty_policy(day: date, p: Protocol) -> dict[str, Any]:
 
 def probe_slack(day: date, p: Protocol) -> dict[str, Any]:
     """TCP reachability of each critical channel's incoming webhook (nothing is posted)."""
-    from delivery_window.hooks.slack import SLACK_CONNECTION_BY_PURPOSE, SlackWebhookReachabilityHook
+    from delivery_window.connections import SLACK_BY_PURPOSE
+    from delivery_window.hooks.slack import SlackWebhookReachabilityHook
 
     channels = p.communication_channels.slack_channels
     out = []
     for purpose in p.checks.slack_critical_channels:
-        conn_id = SLACK_CONNECTION_BY_PURPOSE[purpose]
+        conn_id = SLACK_BY_PURPOSE[purpose]
         probe = SlackWebhookReachabilityHook(conn_id, timeout_seconds=p.checks.http_timeout_seconds).probe()
         out.append({"channel": getattr(channels, purpose), "purpose": purpose, **probe})
     return {"channels": out}

@@ -18,23 +18,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from delivery_window.connections import (
-    PAGERDUTY,
-    SLACK_DELIVERY_OPS,
-    SLACK_ENGINEERING_ALERTS,
-    SLACK_EXECUTIVE_ALERTS,
-    SLACK_WAR_ROOM,
-)
+from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE
 from delivery_window.masking import mask_phones, mask_value
 from delivery_window.protocol import Protocol
 
-# Slack purpose (protocol.yaml communication_channels.slack_channels) -> incoming-webhook connection id.
-SLACK_CONNECTIONS: dict[str, str] = {
-    "critical_incidents": SLACK_WAR_ROOM,
-    "daily_operations": SLACK_DELIVERY_OPS,
-    "engineering_alerts": SLACK_ENGINEERING_ALERTS,
-    "executive_notifications": SLACK_EXECUTIVE_ALERTS,
-}
 PAGERDUTY_SOURCE = "airflow/delivery_window"
 STATUS_PAGE_ENDPOINT = "v1/status-page/updates"  # delivery service: publishes to the two status pages
 ADVISOR_NOTICE_ENDPOINT = "v1/advisor-notifications"  # delivery service: in-app notification + e-mail
@@ -54,7 +41,7 @@ class Route:
 def slack_route(purpose: str, protocol: Protocol) -> Route:
     """The incoming webhook for a Slack purpose."""
     name = getattr(protocol.communication_channels.slack_channels, purpose)
-    return Route(f"slack:{name}", SLACK_CONNECTIONS[purpose], "slack_message", purpose)
+    return Route(f"slack:{name}", SLACK_BY_PURPOSE[purpose], "slack_message", purpose)
 
 
 PAGERDUTY_ROUTE = Route("pagerduty", PAGERDUTY, "pagerduty_event")

@@ -15,21 +15,7 @@ from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
-from delivery_window.connections import (
-    SLACK_DELIVERY_OPS,
-    SLACK_ENGINEERING_ALERTS,
-    SLACK_EXECUTIVE_ALERTS,
-    SLACK_WAR_ROOM,
-)
-
 DEFAULT_WEBHOOK_BASE = "https://hooks.slack.com/services"
-# protocol.yaml communication_channels.slack_channels purpose -> the incoming-webhook connection of that channel
-SLACK_CONNECTION_BY_PURPOSE = {
-    "critical_incidents": SLACK_WAR_ROOM,
-    "daily_operations": SLACK_DELIVERY_OPS,
-    "engineering_alerts": SLACK_ENGINEERING_ALERTS,
-    "executive_notifications": SLACK_EXECUTIVE_ALERTS,
-}
 
 
 class SlackWebhookReachabilityHook(BaseHook):

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from delivery_window import notify, store, window
+from delivery_window.connections import SLACK_WAR_ROOM
 from delivery_window.masking import masked_logger
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import Batch, WindowState
@@ -326,6 +327,8 @@ class _Monitor:
             incident_id = f"{self.day.isoformat()}:{self.p.alert_rules[firing.rule].runbook}"
             steps = posts.sent_steps(firing, self.p)
             for m in msgs:
+                if m["kind"] == "slack_message" and m["channel"] != SLACK_WAR_ROOM:
+                    continue  # the rule's own channel: the war-room post is the response step
                 kind = "pagerduty" if m["kind"] == "pagerduty_event" else "slack"
                 if kind in steps and status.get(m["dedup_key"]) in ("sent", "dry_run"):
                     step, what = steps[kind]

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from delivery_window import notify
-from delivery_window.connections import PAGERDUTY, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM
+from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM
 from delivery_window.monitor.metrics import Snapshot, TickMetrics
 from delivery_window.monitor.rules import dedup_key
 from delivery_window.protocol import Protocol
@@ -123,7 +123,9 @@ def status_due(ticks: list[datetime], index: int, protocol: Protocol) -> str | N
 
 # --- alerts: PagerDuty + war room --------------------------------------------------------------------------
 def alert_messages(day: date, firing: Firing, protocol: Protocol, incident_id: str | None) -> list[dict]:
-    """The messages a first firing sends at once: a PagerDuty event when the rule pages, and a war-room post."""
+    """The messages a first firing sends at once: a PagerDuty event when the rule pages, a war-room post, and the
+    same post in the rule's own channel (``alert_rules.<rule>.slack``: #delivery-ops for the primary metrics,
+    #engineering-alerts for the engineering rules) when that is not the war room."""
     key = dedup_key(day, firing.rule, firing.scope)
     rule = protocol.alert_rules[firing.rule]
     out = []
@@ -145,9 +147,11 @@ def alert_messages(day: date, firing: Firing, protocol: Protocol, incident_id: s
         f"{firing.summary}"
     )
     context = f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"
-    msg = _slack(f"slack:{key}", text, SLACK_WAR_ROOM)
-    msg["payload"]["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-    out.append(msg)
+    channels = [SLACK_WAR_ROOM] + ([SLACK_BY_PURPOSE[rule.slack]] if rule.slack != "critical_incidents" else [])
+    for channel in channels:
+        msg = _slack(f"slack:{key}" + ("" if channel == SLACK_WAR_ROOM else f":{rule.slack}"), text, channel)
+        msg["payload"]["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+        out.append(msg)
     return out
 
 
