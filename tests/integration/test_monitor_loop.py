@@ -228,7 +228,7 @@ def test_a_resumed_monitor_reports_the_peak_rate_of_the_ticks_before_its_retry(d
     assert "peak 98,765/min" in json.dumps(payload)
 
 
-def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url):
+def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url, monkeypatch):
     """Rows arrive while the monitor runs: the burst is written at 06:02:03 and paged at the 06:02:10 tick."""
     day = SAME_DATA_DAY
     prepare(db_url, "healthy", day)
@@ -254,8 +254,23 @@ def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url):
 
     clock = live_clock(day)
     clock.hooks.append((window.at(day, "delivery_start") + timedelta(minutes=2, seconds=3), write_burst))
-    summary = run(db_url, day, now=clock.now, sleep=clock.sleep)
+    sent = []  # (clock time, channel, kind, payload): what left the outbox, and when
+    real_flush = loop.notify.flush
+    monkeypatch.setattr(
+        loop.notify,
+        "flush",
+        lambda conn, day, dry_run=False, backoff=None: real_flush(
+            conn, day, dry_run=dry_run, sender=lambda *a: sent.append((clock.now(), *a)), backoff=backoff
+        ),
+    )
+    summary = run(db_url, day, now=clock.now, sleep=clock.sleep, dry_run=False)
     assert summary.mode == "live" and "failure_rate_2m" in summary.alerts_fired
+    tick = window.at(day, "delivery_start") + timedelta(minutes=2, seconds=10)
+    page_sent = [
+        t for t, _, kind, payload in sent if kind == "pagerduty_event" and "failure_rate_2m" in str(payload)
+    ]
+    # sent by the tick that fired it (read at tick + settle), before the next tick: during the window, once
+    assert len(page_sent) == 1 and tick < page_sent[0] < tick + timedelta(seconds=P.monitor.tick_seconds)
     with psycopg.connect(db_url) as conn:
         fired_at, created_at = conn.execute(
             "SELECT a.first_fired_at, n.created_at FROM delivery_ops.alerts a JOIN delivery_ops.notifications n "
