@@ -427,7 +427,7 @@ class Severity1(_Frozen):
     success_floor_consecutive_minutes: PositiveInt
     db_connection_failure_window_minutes: PositiveInt
     db_connection_min_reads: PositiveInt
-    secondary_paging_rules: PositiveInt
+    secondary_paging_incidents: PositiveInt
     triggers: tuple[Trigger, ...] = Field(min_length=1)
     immediate_actions: tuple[ActionStep, ...] = Field(min_length=1)
 

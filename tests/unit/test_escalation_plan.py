@@ -220,6 +220,41 @@ def test_derive_groups_alerts_into_runbook_incidents_and_finds_cross_facts():
     assert facts[f"{DAY}:whatsapp_quality_rating_medium"].opened_at == T0 - 17 * M
 
 
+def test_secondary_is_needed_for_two_systems_not_for_one_system_firing_several_paging_rules():
+    """The monitor's step 5 ("page_secondary_engineer_if_needed", posts.response_steps) and level 2's multi-system
+    condition (derive: another technical incident open) agree: an API outage firing three paging rules of one
+    runbook is one system; a database failure beside it is a second."""
+    from delivery_window.monitor import posts
+    from delivery_window.monitor.metrics import Counts, Snapshot
+    from delivery_window.records import Firing
+
+    def alert(rule, hhmm):
+        h, m = map(int, hhmm.split(":"))
+        return {
+            "rule": rule,
+            "scope": "overall",
+            "first_fired_at": T0.replace(hour=h, minute=m),
+            "details": {},
+        }
+
+    outage = [alert("whatsapp_api_unavailable", "06:02"), alert("failure_rate_2m", "06:02"),
+              alert("success_below_95_2m", "06:03")]  # fmt: skip
+    both = [*outage, alert("db_connection_failures", "06:04")]
+
+    def multi(alerts):
+        facts = derive_incidents(DAY, alerts, [], None, T0 + 9 * M, [], P)
+        return {f.runbook: f.multi_system_at for f in facts if f.runbook}
+
+    def needed(runbooks_open: int) -> bool:
+        f = Firing("success_below_95_2m", "overall", "severity_1", T0, "s", {})
+        quiet = Snapshot(T0, [], 0, 0, Counts(0, 0, 0), [], {}, {}, {})
+        steps = dict(posts.response_steps(f, "delivery_failure", quiet, runbooks_open, P))
+        return steps.get("page_secondary_engineer_if_needed", {}).get("state") == "needed"
+
+    assert multi(outage) == {"delivery_failure": None} and not needed(len(multi(outage)))
+    assert set(multi(both).values()) == {T0.replace(minute=4)} and needed(len(multi(both)))
+
+
 def test_derive_reads_resolution_activation_and_approval_from_the_incident_row():
     row = {
         "incident_id": f"{DAY}:delivery_failure",

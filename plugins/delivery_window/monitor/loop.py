@@ -302,8 +302,8 @@ class _Monitor:
                 self.conn, incident_id, f"alert:{firing.rule}:{firing.scope}", firing.at,
                 level=firing.severity, summary=firing.summary,
             )  # fmt: skip
-            paging = len({r for (r, _), lvl in self.fired.items() if lvl in posts.PAGING_LEVELS})
-            for step, details in posts.response_steps(firing, rule.runbook, snap, paging, self.p):
+            open_now = len(self.incident_severity)  # this day's runbook incidents, this one included
+            for step, details in posts.response_steps(firing, rule.runbook, snap, open_now, self.p):
                 store.add_timeline(self.conn, incident_id, step, firing.at, **details)
             if firing.severity == "severity_2":
                 others = [

@@ -147,10 +147,14 @@ def alert_messages(day: date, firing: Firing, protocol: Protocol, incident_id: s
         f"{firing.summary}"
     )
     context = f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"
-    channels = [SLACK_WAR_ROOM] + ([SLACK_BY_PURPOSE[rule.slack]] if rule.slack != "critical_incidents" else [])
+    channels = [SLACK_WAR_ROOM] + (
+        [SLACK_BY_PURPOSE[rule.slack]] if rule.slack != "critical_incidents" else []
+    )
     for channel in channels:
         msg = _slack(f"slack:{key}" + ("" if channel == SLACK_WAR_ROOM else f":{rule.slack}"), text, channel)
-        msg["payload"]["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+        msg["payload"]["blocks"].append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}
+        )
         out.append(msg)
     return out
 
@@ -176,7 +180,7 @@ def scope_assessment(snap: Snapshot, protocol: Protocol) -> dict[str, Any]:
 
 
 def response_steps(
-    firing: Firing, runbook: str, snap: Snapshot, paging_rules_fired: int, protocol: Protocol
+    firing: Firing, runbook: str, snap: Snapshot, incidents_open: int, protocol: Protocol
 ) -> list[tuple[str, dict[str, Any]]]:
     """Timeline steps the monitor records at a first firing (the ones that happen when the alert fires).
 
@@ -194,10 +198,9 @@ def response_steps(
                 steps.append((a.action, {"state": "queued", "runbook": runbook,
                                          "note": "choose_runbook runs it when the window closes"}))  # fmt: skip
             elif a.action == "page_secondary_engineer_if_needed":
-                needed = paging_rules_fired >= protocol.severity_1.secondary_paging_rules
-                if needed:
+                if incidents_open >= protocol.severity_1.secondary_paging_incidents:
                     steps.append((a.action, {"state": "needed", "role": a.role,
-                                             "reason": f"{paging_rules_fired} different paging rules fired",
+                                             "reason": f"incidents of {incidents_open} runbooks open at once",
                                              "by": "escalation ledger (level 2)"}))  # fmt: skip
     elif firing.severity == "severity_2":
         for a in protocol.severity_2.response_actions:
