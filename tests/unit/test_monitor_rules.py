@@ -25,7 +25,13 @@ def snapshots(atts, t, tiers=None):
     tiers = tiers or {}
     advisors = {a.advisor_id: (tiers.get(a.advisor_id, "standard"), True) for a in atts}
     directory = Directory.from_advisors(advisors)
-    ws = WindowState(START, metrics.window_close(DAY, P), directory, advisor_failures_floor=1)
+    ws = WindowState(
+        START,
+        metrics.window_close(DAY, P),
+        directory,
+        advisor_failures_floor=1,
+        window_ends=P.monitor.tick_seconds,
+    )
     batch, numbers = Batch.from_attempts(atts)
     ws.add_numbers(numbers)
     ws.ingest(batch, t)
@@ -131,7 +137,27 @@ def test_failure_rate_window_is_the_trailing_two_minutes_of_attempts():
     early = bad(30, start="06:00:00", every_s=0.1)  # 06:00:00.0 - 06:00:02.9
     later = ok(400, start="06:00:30", every_s=0.2)
     assert "failure_rate_2m" in names(early + later, at("06:02:00"))  # (06:00:00, 06:02:00]: 29 failures
-    assert "failure_rate_2m" not in names(early + later, at("06:02:10"))  # the burst left the window
+    # the tick at 06:02:10 also judges the windows ending at 06:02:01 .. 06:02:09: the first two hold part of it
+    assert "failure_rate_2m" in names(early + later, at("06:02:10"))
+    assert "failure_rate_2m" not in names(early + later, at("06:02:20"))  # the burst left every window
+
+
+def test_failure_rate_in_a_window_ending_between_two_ticks_pages():
+    """ "in any 2-minute window": two bursts of 12 failures 1 min 55 s apart are never both in a window that ends
+    at a tick (1.3 % each), but they are in (06:00:05, 06:02:05] (2.5 %), which the 06:02:10 tick judges."""
+    steady = ok(1000, every_s=0.13, receipt_s=0.5)
+    first = bad(12, "06:00:06", every_s=0.3, receipt_s=0.5)
+    second = bad(12, "06:02:01", every_s=0.3, first_id=200_000, receipt_s=0.5)
+    atts = steady + first + second
+    assert "failure_rate_2m" not in names(atts, at("06:02:00"))
+    inc, _, directory = snapshots(atts, at("06:02:10"))
+    assert inc.failure_window.failed == 12 and max(c.failed for c in inc.failure_windows) == 24
+    (page,) = [
+        f for f in rules.evaluate(inc, RuleContext(DAY, 5000, advisor_names=directory.names), P)
+        if f.rule == "failure_rate_2m"
+    ]  # fmt: skip
+    assert page.at == at("06:02:10") and page.details["failed"] == 24
+    assert page.details["window_end"] == at("06:02:05").isoformat()  # the latest of the worst windows
 
 
 def test_failure_counts_only_once_its_receipt_arrived():

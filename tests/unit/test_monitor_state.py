@@ -57,7 +57,13 @@ def random_day(seed: int, n: int = 1200) -> tuple[list[Attempt], dict[str, tuple
 
 
 def new_state(advisors, floor=1) -> WindowState:
-    return WindowState(START, CLOSE, Directory.from_advisors(advisors), advisor_failures_floor=floor)
+    return WindowState(
+        START,
+        CLOSE,
+        Directory.from_advisors(advisors),
+        advisor_failures_floor=floor,
+        window_ends=P.monitor.tick_seconds,
+    )
 
 
 def feed(ws: WindowState, rows: list[Attempt], t, pieces: int = 1) -> None:

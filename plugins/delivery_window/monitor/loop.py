@@ -127,6 +127,7 @@ class _Monitor:
             advisor_window_minutes=at_.advisor_failures_window_minutes,
             advisor_failures_floor=at_.advisor_failures_max,
             latency_percentile=protocol.primary_metrics.api_latency_percentile,
+            window_ends=protocol.monitor.tick_seconds,
         )  # fmt: skip
         baseline = source.baseline_p95s(conn, day, protocol)
         self.ctx = rules.RuleContext(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from delivery_window import window
@@ -23,6 +23,7 @@ from delivery_window.records import Attempt
 
 DELIVERED = frozenset({"delivered", "read"})
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 LATENCY_MAX_MS = (1 << 16) - 1  # the latency sketch's last bin (65.5 s); slower calls count at this value
 
 
@@ -73,6 +74,9 @@ class Snapshot:
     last_minute_codes: dict[int, int]  # error code -> failed attempts made in (t-1m, t] (NULL codes left out)
     advisor_failures: dict[int, int]  # advisor key -> failures in the advisor window (counts >= a floor)
     scope_windows: dict[str, Counts]  # tier:/number: scopes over the failure-rate window
+    # overall, the failure-rate window ending at each whole second since the previous tick: [k] ends at t - k s
+    # ([0] is failure_window), outcomes as known at t; "in any 2-minute window", not only those ending at a tick
+    failure_windows: list[Counts] = field(default_factory=list)
 
     @property
     def overall(self) -> TickMetrics:
@@ -218,6 +222,10 @@ def naive_snapshot(
         advisors_attempted=len({a.advisor_id for a in made}),
         advisors_delivered=len({a.advisor_id for a in made if status_as_of(a, t) in DELIVERED}),
         failure_window=outcomes(made, t, t - span),
+        failure_windows=[
+            outcomes(made, t, t - span - k * SECOND, t - k * SECOND)
+            for k in range(protocol.monitor.tick_seconds)
+        ],
         minutes=[
             outcomes(made, t, t - (k + 1) * MINUTE, t - k * MINUTE)
             for k in range(s1.success_floor_consecutive_minutes)

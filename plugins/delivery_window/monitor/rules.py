@@ -143,12 +143,22 @@ def evaluate(snap: Snapshot, ctx: RuleContext, protocol: Protocol) -> list[Firin
         )  # fmt: skip
 
     # -- alert thresholds during delivery (sliding windows over attempted_at) -------------------------------
-    fw = snap.failure_window
-    if fw.resolved >= min_n and _above(fw.failed, fw.resolved, at_.failure_rate_max_pct):
+    # "in any 2-minute window": the windows ending at every whole second since the previous tick
+    over = [
+        (k, c)
+        for k, c in enumerate(snap.failure_windows or [snap.failure_window])
+        if c.resolved >= min_n and _above(c.failed, c.resolved, at_.failure_rate_max_pct)
+    ]
+    if over:
+        # the worst of them (the latest on a tie)
+        k, worst = max(over, key=lambda kc: (kc[1].failed / kc[1].resolved, -kc[0]))
+        when = "the last" if k == 0 else f"the {k} s earlier"
         fire(
             "failure_rate_2m",
-            f"{pct(fw.failed, fw.resolved)}% of deliveries failed in the last {at_.failure_rate_window_minutes} min",
-            failure_rate_pct=pct(fw.failed, fw.resolved), failed=fw.failed, resolved=fw.resolved,
+            f"{pct(worst.failed, worst.resolved)}% of deliveries failed in {when} "
+            f"{at_.failure_rate_window_minutes} min",
+            failure_rate_pct=pct(worst.failed, worst.resolved), failed=worst.failed, resolved=worst.resolved,
+            window_end=(t - timedelta(seconds=k)).isoformat(),
         )  # fmt: skip
     if ctx.latency_baseline_ms is not None and o.attempts >= min_n and o.p95_latency_ms is not None:
         limit = ctx.latency_baseline_ms * (100 + at_.latency_increase_max_pct) / 100
@@ -198,6 +208,7 @@ def evaluate(snap: Snapshot, ctx: RuleContext, protocol: Protocol) -> list[Firin
             )  # fmt: skip
 
     # -- severity 2: one shard, one tier, one template ---------------------------------------------------------
+    fw = snap.failure_window  # the scope windows end at the tick: so does the traffic they are compared with
     for scope, c in sorted(snap.scope_windows.items()):
         if scope.startswith("number:"):
             rule, limit = "shard_failing", s2.shard_failure_rate_min_pct

@@ -407,6 +407,7 @@ class WindowState:
         advisor_window_minutes: int = 1,
         advisor_failures_floor: int = 1,
         latency_percentile: int = 95,
+        window_ends: int = 1,
     ) -> None:
         self.base_us = to_us(window_start) - PRE_WINDOW_SECONDS * 1_000_000
         self.nb = PRE_WINDOW_SECONDS + int((window_close - window_start).total_seconds()) + 2
@@ -419,6 +420,7 @@ class WindowState:
         self.advisor_window_s = 60 * advisor_window_minutes
         self.advisor_floor = advisor_failures_floor
         self.percentile = latency_percentile
+        self.window_ends = window_ends  # failure-rate windows ending at each of the last N whole seconds
         self.keep_events_s = max(self.failure_window_s, 60 * minute_spans, self.advisor_window_s, 60)
         ns = self._n_scopes()
         self.att = np.zeros((ns, self.nb), np.int32)
@@ -729,6 +731,11 @@ class WindowState:
             )
             for k in range(self.minute_spans)
         ]
+        # the overall failure window ending at each whole second since the previous tick (k seconds before T)
+        failure_windows = [
+            Counts(*(int(self._span(a, T - k, fw, slice(0, 1))[0]) for a in (self.att, self.res, self.fail)))
+            for k in range(self.window_ends)
+        ]
         scope_windows = {
             names[i]: Counts(int(win_att[i]), int(win_res[i]), int(win_fail[i]))
             for i in range(1 + SEGMENT_SLOTS, len(names))
@@ -758,6 +765,7 @@ class WindowState:
             last_minute_codes=dict(zip(codes.tolist(), code_n.tolist(), strict=True)),
             advisor_failures=dict(zip(keys[top].tolist(), key_n[top].tolist(), strict=True)),
             scope_windows=scope_windows,
+            failure_windows=failure_windows,
         )
 
     @property
