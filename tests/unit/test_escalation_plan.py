@@ -182,16 +182,13 @@ def test_a_sebi_violation_records_the_24h_deadline_and_reminds_until_the_filing(
     }
 
 
-def test_derive_groups_alerts_into_runbook_incidents_and_finds_cross_facts():
-    def alert(rule, hhmm):
-        h, m = map(int, hhmm.split(":"))
-        return {
-            "rule": rule,
-            "scope": "overall",
-            "first_fired_at": T0.replace(hour=h, minute=m),
-            "details": {},
-        }
+def alert(rule: str, hhmm: str) -> dict:
+    """An alerts row of ``rule`` (overall) first fired at ``hhmm`` IST on T0's day."""
+    h, m = map(int, hhmm.split(":"))
+    return {"rule": rule, "scope": "overall", "first_fired_at": T0.replace(hour=h, minute=m), "details": {}}
 
+
+def test_derive_groups_alerts_into_runbook_incidents_and_finds_cross_facts():
     alerts = [
         alert("failure_rate_2m", "06:02"),
         alert("db_connection_failures", "06:03"),
@@ -227,15 +224,6 @@ def test_secondary_is_needed_for_two_systems_not_for_one_system_firing_several_p
     from delivery_window.monitor import posts
     from delivery_window.monitor.metrics import Counts, Snapshot
     from delivery_window.records import Firing
-
-    def alert(rule, hhmm):
-        h, m = map(int, hhmm.split(":"))
-        return {
-            "rule": rule,
-            "scope": "overall",
-            "first_fired_at": T0.replace(hour=h, minute=m),
-            "details": {},
-        }
 
     outage = [alert("whatsapp_api_unavailable", "06:02"), alert("failure_rate_2m", "06:02"),
               alert("success_below_95_2m", "06:03")]  # fmt: skip
