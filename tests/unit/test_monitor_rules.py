@@ -322,11 +322,20 @@ def test_healthy_window_fires_nothing():
     assert fired(ok(800, every_s=0.14), at("06:01:50"), targeted=800) == set()
 
 
-def test_every_firing_carries_the_protocol_level_of_its_rule():
+def test_a_complete_outage_fires_each_rule_once_at_its_protocol_level():
+    """Two minutes of nothing but 131000 (WhatsApp unavailable): the Sev1 rules, the page and the primary metrics,
+    each once, each at the level protocol.yaml gives it."""
     down = bad(300, start="06:02:00", every_s=0.4, code=131000)
-    inc, _, directory = snapshots(ok(200, every_s=0.6) + down, at("06:04:00"))
-    for f in rules.evaluate(inc, RuleContext(DAY, 500), P):
-        assert f.severity == P.alert_rules[f.rule].level
+    inc, _, _ = snapshots(ok(200, every_s=0.6) + down, at("06:04:00"))
+    got = [(f.rule, f.scope, f.severity) for f in rules.evaluate(inc, RuleContext(DAY, 500), P)]
+    assert sorted(got) == [
+        ("error_rate_above_2pct", "overall", "primary_metric"),
+        ("failure_rate_2m", "overall", "immediate_page"),
+        ("success_below_95_2m", "overall", "severity_1"),
+        ("success_rate_below_98", "overall", "primary_metric"),
+        ("whatsapp_api_unavailable", "overall", "severity_1"),
+    ]
+    assert all(level == P.alert_rules[rule].level for rule, _, level in got)
 
 
 def test_dedup_key_is_stable_and_documented():
