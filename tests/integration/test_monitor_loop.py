@@ -25,6 +25,7 @@ P = get_protocol()
 SAME_DATA_DAY = date(2026, 10, 17)
 DB_FAILURE_DAY = date(2026, 10, 18)
 TEMPLATE_DAY = date(2026, 10, 19)
+DB_AND_BURST_DAY = date(2026, 9, 20)
 _REPORT_TABLES = ("metric_ticks", "alerts", "notifications", "incidents", "template_observations")
 
 
@@ -280,13 +281,13 @@ def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url, mon
     assert fired_at == created_at == window.at(day, "delivery_start") + timedelta(minutes=2, seconds=10)
 
 
-def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
-    prepare(db_url, "healthy", DB_FAILURE_DAY)
-    start = window.at(DB_FAILURE_DAY, "delivery_start")
+def database_away(monkeypatch, day: date) -> tuple[tuple[datetime, datetime], list]:
+    """Every read of the ticks 06:02:00 .. 06:02:40 refused (five ticks), and every send recorded instead of made:
+    returns (the span the database was away, the sends)."""
+    start = window.at(day, "delivery_start")
     down = (start + timedelta(minutes=2), start + timedelta(minutes=2, seconds=40))
     real_read = source.iter_changes
-
-    refused = iter(range(5))  # the database is away for five ticks: 06:02:00 .. 06:02:40
+    refused = iter(range(5))
 
     def flaky(conns, day, lo, t, lo_status, **kw):
         if down[0] <= t <= down[1] and next(refused, None) is not None:
@@ -304,6 +305,13 @@ def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
             conn, day, dry_run=dry_run, sender=lambda *a: sent.append(a), backoff=backoff
         ),
     )
+    return down, sent
+
+
+def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
+    prepare(db_url, "healthy", DB_FAILURE_DAY)
+    start = window.at(DB_FAILURE_DAY, "delivery_start")
+    down, sent = database_away(monkeypatch, DB_FAILURE_DAY)
     with psycopg.connect(db_url) as conn:
         reconnects = []
 
@@ -348,6 +356,27 @@ def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
             (DB_FAILURE_DAY,),
         ).fetchone()[0]
         assert last == len(generate_day("healthy", DB_FAILURE_DAY).delivery_attempts)  # nothing lost
+
+
+def test_a_burst_after_a_database_page_needs_the_secondary(db_url, monkeypatch):
+    """Two systems: the database paged directly while away, then the burst's page once it is back. Step 5 counts
+    the database incident too (as level 2's multi-system condition does)."""
+    prepare(db_url, "failure_burst", DB_AND_BURST_DAY)
+    database_away(monkeypatch, DB_AND_BURST_DAY)
+    run(
+        db_url, DB_AND_BURST_DAY, dry_run=False, connect=lambda: psycopg.connect(db_url), sleep=lambda s: None
+    )
+    with psycopg.connect(db_url) as conn:
+        fired = dict(conn.execute(
+            "SELECT rule, severity FROM delivery_ops.alerts WHERE delivery_date = %s", (DB_AND_BURST_DAY,)
+        ).fetchall())  # fmt: skip
+        (timeline,) = conn.execute(
+            "SELECT timeline FROM delivery_ops.incidents WHERE incident_id = %s",
+            (f"{DB_AND_BURST_DAY}:delivery_failure",),
+        ).fetchone()
+    assert fired["db_connection_failures"] == "severity_1" and fired["failure_rate_2m"] == "immediate_page"
+    needed = [e for e in timeline if e["step"] == "page_secondary_engineer_if_needed"]
+    assert len(needed) == 1 and needed[0]["state"] == "needed"
 
 
 @pytest.fixture

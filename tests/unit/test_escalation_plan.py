@@ -6,6 +6,8 @@ import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import AlertRef, IncidentFacts
 from delivery_window.escalation.plan import plan_incident, sendable
@@ -57,6 +59,22 @@ def test_the_alert_page_and_post_are_level_1_and_reuse_the_monitors_keys():
         == f"slack:delivery_window:{DAY}:whatsapp_api_unavailable:overall"
     )
     assert "chain:level_1_primary_on_call" not in rows  # no second page for the same alert
+
+
+@pytest.mark.parametrize("rule", sorted(P.alert_rules))
+def test_the_ledger_plans_each_alert_message_under_the_monitors_key_and_channel(rule):
+    """The monitor sends an alert's messages at once; the follow-up plans the same ones (a replay, a missed send):
+    same dedup keys on the same connections, so the outbox keeps one of each and the ledger tracks what was sent."""
+    from delivery_window.escalation.plan import alert_rows
+    from delivery_window.monitor import posts
+    from delivery_window.records import Firing
+
+    level = P.alert_rules[rule].level
+    sent = posts.alert_messages(DAY, Firing(rule, "overall", level, T0, "s", {}), P, None)
+    planned = alert_rows(DAY.isoformat(), None, AlertRef(rule, "overall", level, T0), P)
+    assert sorted((m["dedup_key"], m["channel"]) for m in sent) == sorted(
+        (r.dedup_key, r.conn_id) for r in planned
+    )
 
 
 def test_an_unresolved_critical_incident_escalates_and_notifies_advisors_every_15_minutes():

@@ -28,6 +28,7 @@ from delivery_window.escalation import comms
 from delivery_window.escalation.chain import STRICT, chain_steps
 from delivery_window.escalation.matrix import business_steps
 from delivery_window.escalation.model import BUSINESS, TECHNICAL, AlertRef, IncidentFacts, LedgerRow, Step
+from delivery_window.monitor.rules import slack_alert_keys
 from delivery_window.protocol import Protocol
 
 NEVER_CANCELLED = (
@@ -41,7 +42,8 @@ def alert_key(day_iso: str, rule: str, scope: str) -> str:
 
 
 def alert_rows(f_day: str, incident_id: str | None, a: AlertRef, protocol: Protocol) -> list[LedgerRow]:
-    """The first-firing notifications of one alert: PagerDuty when the rule pages, Slack by the rule's purpose."""
+    """The first-firing notifications of one alert: PagerDuty when the rule pages, the war room and the rule's own
+    Slack channel (``monitor.rules.slack_alert_keys``: the same keys as the monitor's posts)."""
     rule = protocol.alert_rules[a.rule]
     key = alert_key(f_day, a.rule, a.scope)
     day = date.fromisoformat(f_day)
@@ -77,29 +79,30 @@ def alert_rows(f_day: str, incident_id: str | None, a: AlertRef, protocol: Proto
                 reason=f"alert {a.rule} ({a.level}) pages",
             )
         )
-    route = comms.slack_route(rule.slack, protocol)
     text = f"*{a.rule}* ({a.level}, {a.scope}) at {comms.ist(a.first_fired_at, protocol)}: {summary}"
-    rows.append(
-        LedgerRow(
-            dedup_key=f"slack:{key}",
-            delivery_date=day,
-            incident_id=incident_id,
-            source=source,
-            target="primary_engineer",
-            channel=route.channel,
-            conn_id=route.conn_id,
-            kind=route.kind,
-            due_at=a.first_fired_at,
-            payload=comms.slack_blocks(
-                f"Alert {a.rule}",
-                text,
-                [f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"],
-                "critical" if rule.page else "major",
-            ),
-            action="notify",
-            reason=f"alert {a.rule} first fired; slack purpose {rule.slack}",
+    for purpose, slack_key in slack_alert_keys(key, rule.slack):  # the monitor's posts, under its keys
+        route = comms.slack_route(purpose, protocol)
+        rows.append(
+            LedgerRow(
+                dedup_key=slack_key,
+                delivery_date=day,
+                incident_id=incident_id,
+                source=source,
+                target="primary_engineer",
+                channel=route.channel,
+                conn_id=route.conn_id,
+                kind=route.kind,
+                due_at=a.first_fired_at,
+                payload=comms.slack_blocks(
+                    f"Alert {a.rule}",
+                    text,
+                    [f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"],
+                    "critical" if rule.page else "major",
+                ),
+                action="notify",
+                reason=f"alert {a.rule} first fired; slack purpose {purpose}",
+            )
         )
-    )
     return rows
 
 

@@ -391,6 +391,7 @@ class _Monitor:
             )
             runbook = self.p.alert_rules[firing.rule].runbook
             if runbook:
+                self.incident_severity[runbook] = "critical"  # an incident open now (step 5 counts them)
                 incident_id = store.open_incident(self.conn, self.day, runbook, "critical", firing.at)
                 store.add_timeline(
                     self.conn,

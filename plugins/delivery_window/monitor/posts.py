@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from delivery_window import notify
-from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM
+from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE, SLACK_DELIVERY_OPS
 from delivery_window.monitor.metrics import Snapshot, TickMetrics
-from delivery_window.monitor.rules import dedup_key
+from delivery_window.monitor.rules import dedup_key, slack_alert_keys
 from delivery_window.protocol import Protocol
 from delivery_window.records import Firing
 
@@ -147,11 +147,8 @@ def alert_messages(day: date, firing: Firing, protocol: Protocol, incident_id: s
         f"{firing.summary}"
     )
     context = f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"
-    channels = [SLACK_WAR_ROOM] + (
-        [SLACK_BY_PURPOSE[rule.slack]] if rule.slack != "critical_incidents" else []
-    )
-    for channel in channels:
-        msg = _slack(f"slack:{key}" + ("" if channel == SLACK_WAR_ROOM else f":{rule.slack}"), text, channel)
+    for purpose, slack_key in slack_alert_keys(key, rule.slack):
+        msg = _slack(slack_key, text, SLACK_BY_PURPOSE[purpose])
         msg["payload"]["blocks"].append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}
         )
