@@ -286,8 +286,12 @@ def test_attempt_states_follow_any_ids():
     records["adv"], records["advisor_key"] = np.arange(6), -ids
     s.remember(ids, records)
     got = s.recall(np.array([7 * 10**15, 4096, 5], np.int64))
-    assert got["advisor_key"].tolist() == [-7 * 10**15, -4096, 0] and got["adv"].tolist() == [5, 2, 0]
-    assert got["cells"].tolist() == [[20, 21, 22, 23], [8, 9, 10, 11], [0, 0, 0, 0]]
+    assert got["advisor_key"].tolist() == [-7 * 10**15, -4096, 0] and got["adv"].tolist() == [5, 2, -1]
+    assert got["cells"].tolist() == [
+        [20, 21, 22, 23],
+        [8, 9, 10, 11],
+        [-1, -1, -1, -1],
+    ]  # never remembered: no cell
 
 
 def test_attempt_states_group_ids_of_many_pages():
@@ -298,6 +302,9 @@ def test_attempt_states_group_ids_of_many_pages():
     values = (ids % 100).astype(np.int8)
     s.set(ids, values)
     assert (s.get(ids) == values).all() and len(s.pages) == 301  # ids 3,000 .. 1,231,800
+    far = np.array([5, 60_000 * 4096 + 1, 9, 30_000 * 4096], np.int64)  # pages 0 .. 60,000, three touched
+    s.set(far, np.array([1, 2, 3, 4], np.int8))
+    assert s.get(far).tolist() == [1, 2, 3, 4]
     assert not s.get(ids + 1).any()  # neighbours never set
 
 

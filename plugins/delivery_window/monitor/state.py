@@ -296,13 +296,11 @@ class AttemptStates:
             # stable sort of 16-bit page numbers (a radix sort in numpy) instead of one scan of ``ids`` a page
             rel = (page - lo).astype(np.uint16)
             order = np.argsort(rel, kind="stable")
-            ends = np.cumsum(np.bincount(rel, minlength=hi - lo + 1))
-            start = 0
-            for p, end in enumerate(ends.tolist()):
-                if end > start:
-                    at = order[start:end]
-                    yield lo + p, at, offset[at]
-                start = end
+            counts = np.bincount(rel, minlength=hi - lo + 1)
+            ends = np.cumsum(counts)
+            for p in np.flatnonzero(counts).tolist():  # only the pages touched, however far apart
+                at = order[ends[p] - counts[p] : ends[p]]
+                yield lo + p, at, offset[at]
             return
         for p in np.unique(page).tolist():  # ids far apart (not a day's sequence): rare, any cost will do
             m = np.flatnonzero(page == p)
@@ -335,12 +333,12 @@ class AttemptStates:
         for p, at, offset in self._split(ids):
             arr = self.fields.get(p)
             if arr is None:
-                arr = self.fields[p] = np.zeros(1 << _PAGE_BITS, REMEMBERED)
+                arr = self.fields[p] = _unremembered(1 << _PAGE_BITS)
             np.put(arr, offset, records if isinstance(at, slice) else records.take(at))
 
     def recall(self, ids: np.ndarray) -> np.ndarray:
-        """The ``REMEMBERED`` records of ``ids`` (zeros for an id never remembered)."""
-        out = np.zeros(ids.shape, REMEMBERED)
+        """The ``REMEMBERED`` records of ``ids`` (no cells, advisor -1, for an id never remembered)."""
+        out = _unremembered(ids.shape[0])
         if ids.size == 0:
             return out
         for p, at, offset in self._split(ids):
@@ -360,6 +358,13 @@ class AttemptStates:
 # What a counted attempt's outcome adds to, worked out when the attempt is counted: its bucket cell per scope kind
 # (overall, segment, tier, number; see PENDING), its directory index (-1 unknown) and its advisor key.
 REMEMBERED = np.dtype([("cells", np.int32, (4,)), ("adv", np.int32), ("advisor_key", np.int64)])
+
+
+def _unremembered(n: int) -> np.ndarray:
+    """``n`` records of nothing: cells -1 add to no bucket (a 0 would be the overall scope's first bucket)."""
+    out = np.zeros(n, REMEMBERED)
+    out["cells"], out["adv"] = -1, -1
+    return out
 
 
 # Outcomes already read whose receipt time is after the tick that read them (a replay reads each row once,
@@ -477,13 +482,15 @@ class WindowState:
         new = {k: n for k, n in names.items() if k not in set(self.number_keys.tolist())}
         if not new:
             return
+        if (self._n_scopes() + len(new)) * self.nb >= 2**31:  # cells are remembered as int32 (REMEMBERED)
+            raise ValueError(
+                f"{len(self.numbers) + len(new)} sender numbers: too many scopes for the window's buckets"
+            )
         keys = np.concatenate([self.number_keys, np.array(list(new), np.int64)])
         slots = np.concatenate([self.number_slot, np.arange(len(self.numbers), len(self.numbers) + len(new))])
         order = np.argsort(keys, kind="stable")
         self.number_keys, self.number_slot = keys[order], slots[order]
         self.numbers.extend(new.values())
-        if self._n_scopes() * self.nb >= 2**31:  # cells are remembered as int32 (REMEMBERED)
-            raise ValueError(f"{len(self.numbers)} sender numbers: too many scopes for one window's buckets")
         if not hasattr(self, "att"):
             return  # called from __init__ before the arrays exist
         k = len(new)
