@@ -218,3 +218,10 @@ def test_shard_failing_incident_follows_the_sev2_response(shard):
     )  # fmt: skip
     assert steps["implement_targeted_workaround"]["runbook"] == "whatsapp_quality_recovery"
     assert steps["monitor_for_impact_expansion"]["scope"] == f"number:{FAILING_NUMBER}"
+
+
+def test_shard_failing_beside_the_page_makes_the_secondary_needed(shard):
+    """The overall pages (delivery_failure) and the shard's Sev2 (whatsapp_quality_recovery): two systems, so step 5
+    says the secondary is needed on the paging incident (level 2 pages them)."""
+    needed = timeline(shard, "delivery_failure")["page_secondary_engineer_if_needed"]
+    assert needed["state"] == "needed" and needed["role"] == "secondary_engineer"

@@ -136,3 +136,26 @@ def test_datadog_series_are_gauges_of_every_scope():
     assert scopes == {f"scope:{m.scope}" for m in s.metrics}
     point = series[0]["points"][0]
     assert point["timestamp"] == int(at("06:02:10").timestamp()) and isinstance(point["timestamp"], int)
+
+
+def test_a_sev2_opening_a_second_runbook_marks_step_5_on_the_paging_incident(monkeypatch):
+    """The page came first (one system: no step 5); a Sev2 then opens a second runbook's incident: the paging
+    incident's timeline says the secondary is needed, once; the Sev2's own incident does not page, so not there."""
+    from delivery_window.monitor import loop
+
+    m = object.__new__(loop._Monitor)  # only the bookkeeping note_secondary reads
+    m.p, m.day, m.conn = P, DAY, None
+    m.fired = {("failure_rate_2m", "overall"): "immediate_page"}
+    m.incident_severity = {"delivery_failure": "critical"}
+    calls = []
+    monkeypatch.setattr(
+        loop.store, "add_timeline", lambda conn, inc, step, at, **d: calls.append((inc, step, d))
+    )
+    m.note_secondary(at("06:02:10"))
+    assert calls == []
+    m.fired[("shard_failing", "number:n-bad")] = "severity_2"
+    m.incident_severity["whatsapp_quality_recovery"] = "major"
+    m.note_secondary(at("06:03:00"))
+    assert [(inc, step, d["state"]) for inc, step, d in calls] == [
+        (f"{DAY}:delivery_failure", "page_secondary_engineer_if_needed", "needed")
+    ]

@@ -315,10 +315,27 @@ class _Monitor:
                         self.conn, incident_id, f"impact_expanded:{firing.rule}:{firing.scope}", firing.at,
                         already=sorted(others),
                     )  # fmt: skip
+            self.note_secondary(firing.at)
         messages = posts.alert_messages(self.day, firing, self.p, incident_id)
         for msg in messages:
             notify.enqueue(self.conn, self.day, at=firing.at, **msg)
         return [(firing, messages)] if incident_id else []
+
+    def note_secondary(self, at: datetime) -> None:
+        """Step 5 on every paging incident once a second runbook's incident opened, whichever alert opened it (a
+        Sev2 opening the second one makes level 2 page the secondary too); once per incident."""
+        needed = posts.secondary_needed(len(self.incident_severity), self.p)
+        if needed is None:
+            return
+        paging = {
+            self.p.alert_rules[r].runbook
+            for (r, _), level in self.fired.items()
+            if level in posts.PAGING_LEVELS and r in self.p.alert_rules and self.p.alert_rules[r].runbook
+        }
+        for runbook in sorted(paging & set(self.incident_severity)):
+            store.add_timeline(
+                self.conn, f"{self.day.isoformat()}:{runbook}", posts.SECONDARY_STEP, at, **needed
+            )
 
     def record_sent(self, fresh: list[tuple[Firing, list[dict]]]) -> None:
         """After the flush: the response steps that are a sent message (paged, war room joined...)."""
@@ -402,6 +419,7 @@ class _Monitor:
                     summary=firing.summary,
                     sent="directly (database down)",
                 )
+                self.note_secondary(firing.at)
             for m in msgs:
                 notify.enqueue(self.conn, self.day, at=firing.at, **m)
                 store.execute(

@@ -194,11 +194,10 @@ def response_steps(
             elif a.action == "activate_appropriate_emergency_runbook":
                 steps.append((a.action, {"state": "queued", "runbook": runbook,
                                          "note": "choose_runbook runs it when the window closes"}))  # fmt: skip
-            elif a.action == "page_secondary_engineer_if_needed":
-                if incidents_open >= protocol.severity_1.secondary_paging_incidents:
-                    steps.append((a.action, {"state": "needed", "role": a.role,
-                                             "reason": f"incidents of {incidents_open} runbooks open at once",
-                                             "by": "escalation ledger (level 2)"}))  # fmt: skip
+            elif a.action == SECONDARY_STEP:
+                needed = secondary_needed(incidents_open, protocol)
+                if needed:
+                    steps.append((a.action, needed))
     elif firing.severity == "severity_2":
         for a in protocol.severity_2.response_actions:
             if a.action == "implement_targeted_workaround":
@@ -208,6 +207,19 @@ def response_steps(
             elif a.action == "document_incident_timeline":
                 steps.append((a.action, {"state": "recording"}))
     return steps
+
+
+SECONDARY_STEP = "page_secondary_engineer_if_needed"
+
+
+def secondary_needed(incidents_open: int, protocol: Protocol) -> dict[str, Any] | None:
+    """Protocol step 5: the secondary engineer is needed once incidents of ``severity_1.secondary_paging_incidents``
+    different runbooks are open at once (level 2's multi-system failure, which pages them); its timeline details."""
+    if incidents_open < protocol.severity_1.secondary_paging_incidents:
+        return None
+    role = next(a.role for a in protocol.severity_1.immediate_actions if a.action == SECONDARY_STEP)
+    return {"state": "needed", "role": role, "reason": f"incidents of {incidents_open} runbooks open at once",
+            "by": "escalation ledger (level 2)"}  # fmt: skip
 
 
 def sent_steps(firing: Firing, protocol: Protocol) -> dict[str, tuple[str, str]]:
