@@ -163,11 +163,11 @@ def evaluate(snap: Snapshot, ctx: RuleContext, protocol: Protocol) -> list[Firin
     if over:
         # the worst of them (the latest on a tie)
         k, worst = max(over, key=lambda kc: (kc[1].failed / kc[1].resolved, -kc[0]))
-        when = "the last" if k == 0 else f"the {k} s earlier"
+        span = f"{at_.failure_rate_window_minutes} min"
+        when = f"the last {span}" if k == 0 else f"the {span} ending {k} s before this tick"
         fire(
             "failure_rate_2m",
-            f"{pct(worst.failed, worst.resolved)}% of deliveries failed in {when} "
-            f"{at_.failure_rate_window_minutes} min",
+            f"{pct(worst.failed, worst.resolved)}% of deliveries failed in {when}",
             failure_rate_pct=pct(worst.failed, worst.resolved), failed=worst.failed, resolved=worst.resolved,
             window_end=(t - timedelta(seconds=k)).isoformat(),
         )  # fmt: skip
