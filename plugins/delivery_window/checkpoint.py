@@ -288,7 +288,8 @@ async def notify_checkpoint_late(context: dict[str, Any] | None = None, **_: Any
 
 
 def _notify_checkpoint_late(context: dict[str, Any]) -> str:
-    from delivery_window import notify, store
+    from delivery_window import store
+    from delivery_window.escalation import outbox
     from delivery_window.protocol import get_protocol
 
     p = get_protocol()
@@ -298,7 +299,7 @@ def _notify_checkpoint_late(context: dict[str, Any]) -> str:
     with store.report_db() as conn:
         if store.window_run(conn, day):
             return f"{day}: checkpoint completed, no notice"
-        notify.enqueue(
+        outbox.enqueue(
             conn,
             day,
             dedup_key=f"slack:delivery_window:{day}:checkpoint_0605_late",
@@ -308,7 +309,7 @@ def _notify_checkpoint_late(context: dict[str, Any]) -> str:
             at=datetime.now(UTC),
         )
         conn.commit()
-        result = notify.flush(conn, day)
+        result = outbox.flush(conn, day)
     return f"{day}: checkpoint late, notice sent={result.sent} pending={len(result.failed)}"
 
 

@@ -10,9 +10,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from delivery_window import notify, store
+from delivery_window import store
 from delivery_window.checks.probes import run_check
 from delivery_window.connections import DELIVERY_SERVICE, SLACK_DELIVERY_OPS
+from delivery_window.escalation import outbox
 from delivery_window.masking import masked_logger
 from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import get_protocol
@@ -55,7 +56,7 @@ def decide_go_no_go(day: date, dry_run: bool = False) -> list[str]:
         store.record_decision(conn, day, "go_no_go", result.decision(), _now())
         queued = enqueue_go_no_go_alerts(conn, day, go_no_go.alerts(result, day, p))
         conn.commit()
-        sent = notify.flush(conn, day, dry_run=dry_run)  # before 06:00, not at the monitor's first tick
+        sent = outbox.flush(conn, day, dry_run=dry_run)  # before 06:00, not at the monitor's first tick
     log.info(
         "go/no-go: %s (%d alerts queued, %d sent) because %s",
         result.choice,
@@ -74,10 +75,10 @@ def enqueue_go_no_go_alerts(conn, day: date, alerts) -> int:
     new, at = 0, _now()
     for a in alerts:
         if a.page:
-            payload = notify.pagerduty_trigger(
+            payload = outbox.pagerduty_trigger(
                 a.dedup_key, a.summary, a.pagerduty_severity, a.details, "go_no_go"
             )
-            new += notify.enqueue(
+            new += outbox.enqueue(
                 conn,
                 day,
                 dedup_key=a.dedup_key,
@@ -88,7 +89,7 @@ def enqueue_go_no_go_alerts(conn, day: date, alerts) -> int:
             )
         doc = a.details.get("doc")
         text = f":rotating_light: {a.summary}" + (f"\nrunbook: {doc}" if doc else "")
-        new += notify.enqueue(
+        new += outbox.enqueue(
             conn,
             day,
             dedup_key=f"slack:{a.dedup_key}",
@@ -854,7 +855,7 @@ def post_daily_summary(day: date, dry_run: bool = False) -> dict[str, Any]:
     with store.report_db() as conn:
         report = store.execute(conn, "select_daily_report", {"delivery_date": day})[0]
         s = report["summary"]
-        notify.enqueue(
+        outbox.enqueue(
             conn,
             day,
             dedup_key=f"slack:delivery_window:{day}:daily_summary",
@@ -870,5 +871,5 @@ def post_daily_summary(day: date, dry_run: bool = False) -> dict[str, Any]:
             at=_now(),
         )
         conn.commit()
-        result = notify.flush(conn, day, dry_run=dry_run)
+        result = outbox.flush(conn, day, dry_run=dry_run)
     return {"sent": result.sent, "dry_run": result.dry_run, "still_pending": len(result.failed)}

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from delivery_window import notify, store
-from delivery_window.escalation import engine
+from delivery_window import store
+from delivery_window.escalation import engine, outbox
 from delivery_window.migrate import apply_migrations
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Firing
@@ -94,7 +94,7 @@ def test_a_first_alert_writes_the_ledger_before_anything_is_sent(conn, db_url):
         "chain:level_4_executive",
     } <= planned
     recorder = Recorder(conn=db_url)
-    notify.flush(conn, day, sender=recorder)
+    outbox.flush(conn, day, sender=recorder)
     assert recorder.ledger_at_send and all(s == "pending" for s in recorder.ledger_at_send)
     assert {ledger(conn, day)[k][2] for k in enqueued} == {"sent"}
     incident = store.escalation_incidents(conn, day)[0]
@@ -226,7 +226,7 @@ def test_two_flushes_at_once_send_each_message_once(conn, db_url):
     day = date(2026, 9, 15)
     fresh(conn, day)
     for key in ("k1", "k2", "k3"):
-        notify.enqueue(
+        outbox.enqueue(
             conn,
             day,
             dedup_key=key,
@@ -246,12 +246,12 @@ def test_two_flushes_at_once_send_each_message_once(conn, db_url):
 
     def other_flush():
         with psycopg.connect(db_url) as c2:
-            notify.flush(c2, day, sender=slow)
+            outbox.flush(c2, day, sender=slow)
         gate.set()
 
     worker = threading.Thread(target=lambda: (gate.wait(0.3), other_flush()))
     worker.start()
-    notify.flush(conn, day, sender=slow)
+    outbox.flush(conn, day, sender=slow)
     worker.join(10)
     assert sorted(sent) == ["k1", "k2", "k3"]
     status = dict(
@@ -283,7 +283,7 @@ def test_an_approval_request_is_posted_and_a_human_approval_acknowledges_the_pag
     key = engine.request_approval(
         conn, day, "database_emergency", "fail_over_database", "Reject", 10, at(day, "06:07"), P
     )
-    notify.flush(conn, day, sender=lambda c, k, p: sent.append((c, p["text"])))
+    outbox.flush(conn, day, sender=lambda c, k, p: sent.append((c, p["text"])))
     assert ledger(conn, day)[key][2] == "sent"
     ((channel, text),) = sent
     assert channel == "slack_war_room" and "fail_over_database" in text and "*Reject*" in text

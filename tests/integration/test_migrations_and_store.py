@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from delivery_window import notify, store
+from delivery_window import store
+from delivery_window.escalation import outbox
 from delivery_window.migrate import MigrationError, apply_migrations, discover
 from delivery_window.records import CheckResult, Decision, Status
 
@@ -103,12 +104,12 @@ def test_outbox_sends_once_and_keeps_failures_pending(pg):
         sent.append(payload["text"])
 
     for key, payload in (("a", {"text": "A"}), ("b", {"text": "B", "fail": True})):
-        assert notify.enqueue(
+        assert outbox.enqueue(
             pg, DAY, dedup_key=key, channel="c", kind="slack_message", payload=payload, at=NOW
         )
-    assert not notify.enqueue(pg, DAY, dedup_key="a", channel="c", kind="slack_message", payload={}, at=NOW)
-    r1 = notify.flush(pg, DAY, sender=flaky)
-    r2 = notify.flush(pg, DAY, sender=flaky)
+    assert not outbox.enqueue(pg, DAY, dedup_key="a", channel="c", kind="slack_message", payload={}, at=NOW)
+    r1 = outbox.flush(pg, DAY, sender=flaky)
+    r2 = outbox.flush(pg, DAY, sender=flaky)
     assert sent == ["A"]
     assert (r1.sent, list(r1.failed), r2.sent, list(r2.failed)) == (1, ["b"], 0, ["b"])
     status = dict(

@@ -296,7 +296,7 @@ def database_away(monkeypatch, day: date) -> tuple[tuple[datetime, datetime], li
 
     monkeypatch.setattr(source, "iter_changes", flaky)
     sent = []
-    monkeypatch.setattr(loop.notify, "send_via_providers", lambda *a: sent.append(a))
+    monkeypatch.setattr(loop.outbox, "send_via_providers", lambda *a: sent.append(a))
     real_flush = loop.notify.flush
     monkeypatch.setattr(
         loop.notify,

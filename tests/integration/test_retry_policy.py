@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from delivery_window import notify, runtime
+from delivery_window import runtime
 from delivery_window.connections import PAGERDUTY, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM, sandbox_connections
+from delivery_window.escalation import outbox
 from delivery_window.hooks.base import ServiceError
 from delivery_window.hooks.grafana import GrafanaHook
 from delivery_window.hooks.pagerduty import DeliveryPagerdutyHook
@@ -108,7 +109,7 @@ def test_a_pagerduty_429_is_retried_once(sb):
 def _queue(conn, n: int, channel: str) -> None:
     at = datetime(2026, 7, 28, 6, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
     for i in range(n):
-        notify.enqueue(
+        outbox.enqueue(
             conn,
             DAY,
             dedup_key=f"policy:{channel}:{i}",
@@ -134,7 +135,7 @@ def test_a_failed_channel_is_left_alone_for_the_flush_and_while_backing_off(db_u
             if channel not in up:
                 raise ConnectionResetError(104, "Connection reset by peer")
 
-        first = notify.flush(conn, DAY, sender=sender)  # one try of the war room, both ops posts go
+        first = outbox.flush(conn, DAY, sender=sender)  # one try of the war room, both ops posts go
         assert tried.count(SLACK_WAR_ROOM) == 1 and first.sent == 2 and first.deferred == 2
         assert len(first.failed) == 1
         errors = conn.execute(
@@ -151,14 +152,14 @@ def test_a_failed_channel_is_left_alone_for_the_flush_and_while_backing_off(db_u
         ]  # fmt: skip
 
         clock = [0.0]
-        backoff = notify.ChannelBackoff(seconds=40, clock=lambda: clock[0])
+        backoff = outbox.ChannelBackoff(seconds=40, clock=lambda: clock[0])
         tried.clear()
-        notify.flush(conn, DAY, sender=sender, backoff=backoff)
-        notify.flush(conn, DAY, sender=sender, backoff=backoff)  # still backing off: not tried
+        outbox.flush(conn, DAY, sender=sender, backoff=backoff)
+        outbox.flush(conn, DAY, sender=sender, backoff=backoff)  # still backing off: not tried
         assert tried == [SLACK_WAR_ROOM]
         up.add(SLACK_WAR_ROOM)
         clock[0] = 41
-        later = notify.flush(conn, DAY, sender=sender, backoff=backoff)
+        later = outbox.flush(conn, DAY, sender=sender, backoff=backoff)
         assert later.sent == 3 and later.deferred == 0
         statuses = conn.execute(
             "SELECT status, count(*) FROM delivery_ops.notifications WHERE delivery_date = %s GROUP BY 1",
@@ -169,9 +170,9 @@ def test_a_failed_channel_is_left_alone_for_the_flush_and_while_backing_off(db_u
 
 def test_the_backoff_is_the_longer_of_retry_after_and_its_own():
     clock = [100.0]
-    backoff = notify.ChannelBackoff(seconds=40, clock=lambda: clock[0])
+    backoff = outbox.ChannelBackoff(seconds=40, clock=lambda: clock[0])
     err = ServiceError("delivery_service", "http_status", "HTTP 429", status=429, retry_after=90)
-    backoff.failed("c", notify.retry_after_of(err))  # a Retry-After longer than the backoff is honoured
+    backoff.failed("c", outbox.retry_after_of(err))  # a Retry-After longer than the backoff is honoured
     clock[0] = 189.9
     assert backoff.waiting("c")
     clock[0] = 190.0

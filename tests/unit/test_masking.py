@@ -73,7 +73,7 @@ def test_log_lines_are_masked_including_their_arguments(caplog):
 
 
 def test_notify_masks_what_it_sends(monkeypatch):
-    from delivery_window import notify
+    from delivery_window.escalation import outbox
 
     seen = {}
 
@@ -87,7 +87,7 @@ def test_notify_masks_what_it_sends(monkeypatch):
     import delivery_window.hooks.pagerduty as pd
 
     monkeypatch.setattr(pd, "DeliveryPagerdutyHook", FakeHook)
-    notify.send_via_providers(
+    outbox.send_via_providers(
         "pagerduty_events",
         "pagerduty_event",
         {

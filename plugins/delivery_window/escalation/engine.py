@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from delivery_window import notify, store
-from delivery_window.escalation import clock
+from delivery_window import store
+from delivery_window.escalation import clock, outbox
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import (
     BUSINESS,
@@ -194,7 +194,7 @@ def reconcile(
     )
     result.cancelled = store.cancel_resolved_escalations(conn, day)
     for row in store.due_escalations(conn, day, as_of):
-        if notify.enqueue(
+        if outbox.enqueue(
             conn,
             day,
             dedup_key=row["dedup_key"],
@@ -221,7 +221,7 @@ def follow_up(
     """Reconcile, then send everything due (and retry every failed send) and mirror the outbox onto the ledger."""
     result = reconcile(conn, day, as_of, protocol, kinds=kinds)
     conn.commit()
-    flushed = notify.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
+    flushed = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
     store.sync_escalations_from_outbox(conn, day)
     if kinds is None or BUSINESS in kinds:
         result.closed = close_completed_business_incidents(conn, day, as_of, protocol)
@@ -229,7 +229,7 @@ def follow_up(
     if result.closed:  # their closing messages (PagerDuty resolve) go out now, not at the next run
         again = reconcile(conn, day, as_of, protocol, kinds=kinds)
         conn.commit()
-        more = notify.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
+        more = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
         store.sync_escalations_from_outbox(conn, day)
         conn.commit()
         result.inserted += again.inserted
@@ -506,9 +506,9 @@ def request_approval(
         reason=f"{step} requires approval (default {default} after {timeout_minutes} min)",
     )
     store.insert_escalations(conn, [row], clock.utcnow())
-    notify.enqueue(
+    outbox.enqueue(
         conn, day, dedup_key=key, channel=route.conn_id, kind=route.kind, payload=row.payload, at=at
     )
     conn.commit()
-    notify.flush(conn, day, dry_run=dry_run)
+    outbox.flush(conn, day, dry_run=dry_run)
     return key

@@ -33,8 +33,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from delivery_window import notify, store, window
+from delivery_window import store, window
 from delivery_window.connections import SLACK_WAR_ROOM
+from delivery_window.escalation import outbox
 from delivery_window.masking import masked_logger
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import Batch, WindowState
@@ -318,7 +319,7 @@ class _Monitor:
             self.note_secondary(firing.at)
         messages = posts.alert_messages(self.day, firing, self.p, incident_id)
         for msg in messages:
-            notify.enqueue(self.conn, self.day, at=firing.at, **msg)
+            outbox.enqueue(self.conn, self.day, at=firing.at, **msg)
         return [(firing, messages)] if incident_id else []
 
     def note_secondary(self, at: datetime) -> None:
@@ -368,7 +369,7 @@ class _Monitor:
             msg = posts.opened_post(self.day, snap.t, self.directory.targeted, self.p)
         else:
             msg = posts.minute_post(self.day, snap, self.fired, self.p)
-        return notify.enqueue(self.conn, self.day, at=snap.t, **msg)
+        return outbox.enqueue(self.conn, self.day, at=snap.t, **msg)
 
     # -- the database went away -----------------------------------------------------------------------------
     def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
@@ -395,7 +396,7 @@ class _Monitor:
             if not self.dry_run:
                 for m in msgs:
                     try:
-                        notify.send_via_providers(m["channel"], m["kind"], m["payload"])
+                        outbox.send_via_providers(m["channel"], m["kind"], m["payload"])
                     except Exception as send_exc:
                         log.error("direct send of %s failed: %s", m["dedup_key"], send_exc)
             self.direct_pages.append((firing, msgs))
@@ -421,7 +422,7 @@ class _Monitor:
                 )
                 self.note_secondary(firing.at)
             for m in msgs:
-                notify.enqueue(self.conn, self.day, at=firing.at, **m)
+                outbox.enqueue(self.conn, self.day, at=firing.at, **m)
                 store.execute(
                     self.conn, "mark_notification",
                     {"dedup_key": m["dedup_key"], "status": "dry_run" if self.dry_run else "sent", "last_error": None},
@@ -450,7 +451,7 @@ def run_monitor(
     """
     m = _Monitor(conn, day, protocol, dry_run=dry_run, now=now, connect=connect)
     # A channel that failed is left alone for a while (not retried every tick): see notify's docstring.
-    backoff = notify.ChannelBackoff(seconds=protocol.monitor.send_backoff_seconds)
+    backoff = outbox.ChannelBackoff(seconds=protocol.monitor.send_backoff_seconds)
     live = now() < m.close
     summary = MonitorSummary(mode="live" if live else "replay")
     settle = timedelta(seconds=protocol.monitor.settle_seconds)
@@ -504,7 +505,7 @@ def run_monitor(
                 raise
             m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
             return False
-        flushed = notify.flush(m.conn, day, dry_run=dry_run, backoff=backoff)
+        flushed = outbox.flush(m.conn, day, dry_run=dry_run, backoff=backoff)
         summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh)
@@ -516,7 +517,7 @@ def run_monitor(
                     summary.datadog_pushed += 1
                 except Exception as exc:  # metrics are best effort: a later tick pushes its own points
                     summary.datadog_failed += 1
-                    backoff.failed(DATADOG_PUSH, notify.retry_after_of(exc))  # not at every tick while down
+                    backoff.failed(DATADOG_PUSH, outbox.retry_after_of(exc))  # not at every tick while down
                     log.warning("Datadog push for %s failed: %s", t.isoformat(), exc)
         m.prev = t
         summary.ticks += 1

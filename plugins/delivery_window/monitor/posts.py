@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from delivery_window import notify
 from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE, SLACK_DELIVERY_OPS
+from delivery_window.escalation import outbox
 from delivery_window.monitor.metrics import Snapshot, TickMetrics
 from delivery_window.monitor.rules import dedup_key, slack_alert_keys
 from delivery_window.protocol import Protocol
@@ -137,7 +137,7 @@ def alert_messages(day: date, firing: Firing, protocol: Protocol, incident_id: s
                 "dedup_key": key,
                 "channel": PAGERDUTY,
                 "kind": "pagerduty_event",
-                "payload": notify.pagerduty_trigger(
+                "payload": outbox.pagerduty_trigger(
                     key, f"[{firing.severity}] {firing.summary}", rule.pagerduty_severity, details, "whatsapp"
                 ),
             }
