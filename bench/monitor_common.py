@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from delivery_window import runtime, store  # noqa: E402
+from delivery_window import runtime, store, window  # noqa: E402
 from delivery_window.migrate import apply_migrations  # noqa: E402
 from delivery_window.sandbox.scenarios import IST, apply_source_contract  # noqa: E402
 
@@ -100,8 +100,6 @@ def ensure_population(conn, advisors: int = ATTEMPTS) -> None:
 
 def ensure_baseline(conn, day: date) -> None:
     """A ``window_runs`` row for a generated history day (the latency baseline reads its p95)."""
-    from delivery_window.monitor.metrics import window_close
-    from delivery_window.protocol import get_protocol
 
     if store.window_run(conn, day):
         return
@@ -118,7 +116,7 @@ def ensure_baseline(conn, day: date) -> None:
             "p95_latency_ms": s["p95_latency_ms"], "peak_rate_per_min": s["attempts"] // 5,
             "segments_processed": 4, "segments_expected": 4, "critical_alerts": 0,
             "status": "sla_met" if sla >= 99.0 else "sla_missed",
-            "measured_as_of": window_close(day, get_protocol()),
+            "measured_as_of": window.close(day),
         },
     )  # fmt: skip
     conn.commit()

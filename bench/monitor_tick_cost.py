@@ -57,7 +57,7 @@ def naive_tick(conn, day, t, p, directory, numbers, ctx) -> tuple[float, int]:
     started = time.perf_counter()
     at_, s1 = p.alert_thresholds, p.severity_1
     state = WindowState(
-        window.at(day, "delivery_start"), metrics.window_close(day, p), directory, numbers,
+        window.at(day, "delivery_start"), window.close(day, p), directory, numbers,
         failure_window_minutes=at_.failure_rate_window_minutes, minute_spans=s1.success_floor_consecutive_minutes,
         advisor_window_minutes=at_.advisor_failures_window_minutes, advisor_failures_floor=at_.advisor_failures_max,
     )  # fmt: skip

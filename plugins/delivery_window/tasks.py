@@ -10,12 +10,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from delivery_window import store
+from delivery_window import store, window
 from delivery_window.checks.probes import run_check
 from delivery_window.connections import DELIVERY_SERVICE, SLACK_DELIVERY_OPS
 from delivery_window.escalation import outbox
 from delivery_window.masking import masked_logger
-from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import get_protocol
 from delivery_window.records import AlertRecord, CheckResult, Status
 
@@ -266,7 +265,7 @@ def _runbook_clock(day: date) -> datetime:
     from delivery_window.escalation.clock import engine_now
 
     p = get_protocol()
-    return engine_now(day, window_close(day, p), p.timezone)
+    return engine_now(day, window.close(day, p), p.timezone)
 
 
 def _delivery_hook():
@@ -508,7 +507,7 @@ def verify_sla_checkpoint(day: date, run_id: str | None) -> dict[str, Any]:
     from delivery_window.checks.probes import probe_sender_numbers
 
     p = get_protocol()
-    as_of = window_close(day, p)
+    as_of = window.close(day, p)
     with store.report_db() as conn:
         targeted, _ = store.active_advisors(conn)
         critical = [a for a in store.alerts(conn, day) if a["severity"] in CRITICAL_SEVERITIES]
@@ -558,7 +557,7 @@ def identify_advisor_issues(day: date) -> int:
     from delivery_window.checkpoint import advisor_issues_identified
     from delivery_window.reports.advisor_issues import build_issues, summarize
 
-    as_of = window_close(day, get_protocol())
+    as_of = window.close(day)
     with store.report_db() as conn:
         issues = build_issues(store.undelivered_advisors(conn, day, as_of))
         store.record_advisor_issues(conn, day, issues)
@@ -686,7 +685,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     pdv = p.post_delivery_verification
     with store.report_db() as conn:
         i = _report_inputs(conn, day, final=False)
-        points = chart.series(store.minute_series(conn, day, at(day, "delivery_start"), window_close(day, p)))
+        points = chart.series(store.minute_series(conn, day, at(day, "delivery_start"), window.close(day, p)))
         day_incidents = store.incidents_of(conn, day)
     summary = daily.build_summary(
         i["window_run"], i["alerts"], i["checks"], i["decision"], i["advisor_summary"]["count"]

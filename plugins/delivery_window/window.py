@@ -6,15 +6,19 @@ Every protocol time is an Asia/Kolkata wall-clock time on the delivery date, whi
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from delivery_window.protocol import get_protocol
 
+if TYPE_CHECKING:
+    from delivery_window.protocol import Protocol
 
-def tz() -> ZoneInfo:
+
+def tz(protocol: Protocol | None = None) -> ZoneInfo:
     """The protocol's timezone."""
-    return ZoneInfo(get_protocol().timezone)
+    return ZoneInfo((protocol or get_protocol()).timezone)
 
 
 def delivery_date_for(run_after: datetime, override: str | date | None = None) -> date:
@@ -26,10 +30,19 @@ def delivery_date_for(run_after: datetime, override: str | date | None = None) -
     return run_after.astimezone(tz()).date()
 
 
-def at(day: date, name: str) -> datetime:
-    """The protocol time ``times.<name>`` (e.g. ``final_check`` = 05:45) on ``day``, as an aware datetime."""
-    t: time = get_protocol().time_of(name)
-    return datetime.combine(day, t, tzinfo=tz())
+def at(day: date, name: str, protocol: Protocol | None = None) -> datetime:
+    """The protocol time ``times.<name>`` (e.g. ``final_check`` = 05:45) on ``day``, as an aware datetime.
+
+    ``protocol`` defaults to the loaded protocol.yaml (tests pass an edited one)."""
+    p = protocol or get_protocol()
+    t: time = p.time_of(name)
+    return datetime.combine(day, t, tzinfo=tz(p))
+
+
+def close(day: date, protocol: Protocol | None = None) -> datetime:
+    """When the window's monitor stops: delivery end plus ``monitor.grace_seconds`` for late receipts."""
+    p = protocol or get_protocol()
+    return at(day, "delivery_end", p) + timedelta(seconds=p.monitor.grace_seconds)
 
 
 def window_at(run_after: datetime, override: str | None, name: str) -> str:

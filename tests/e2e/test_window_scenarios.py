@@ -12,7 +12,6 @@ import pytest
 
 from delivery_window import window
 from delivery_window.monitor import rules
-from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import get_protocol
 from delivery_window.sandbox.scenario_sets.window import FAILING_NUMBER, STORM_ADVISOR
 
@@ -61,7 +60,7 @@ def timeline(r, runbook: str) -> dict[str, dict]:
 
 
 def in_window(r, t) -> bool:
-    return window.at(r.day, "delivery_start") < t <= window_close(r.day, P)
+    return window.at(r.day, "delivery_start") < t <= window.close(r.day, P)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +94,7 @@ def slow(run_day, db_url):
                 "peak_rate_per_min, segments_processed, segments_expected, critical_alerts, status, measured_as_of) "
                 "VALUES (%s, 'replay', 2000, 1995, 99.75, 99, true, 2008, 9, 0.448, %s, 424, 4, 4, 0, 'sla_met', %s) "
                 "ON CONFLICT (delivery_date) DO UPDATE SET p95_latency_ms = EXCLUDED.p95_latency_ms",
-                (d, 660 + 10 * BASELINE_DAYS.index(d), window_close(d, P)),
+                (d, 660 + 10 * BASELINE_DAYS.index(d), window.close(d, P)),
             )
         conn.commit()
     return run_day("slow_api", SLOW_DAY)

@@ -132,7 +132,7 @@ def test_replay_equals_live_on_the_same_data(db_url, same_data_replay):
         "error_rate_above_2pct",
     }
     # live ticks were evaluated settle_seconds after their instant, never before
-    assert clock.t >= metrics.window_close(SAME_DATA_DAY, P) + timedelta(seconds=P.monitor.settle_seconds)
+    assert clock.t >= window.close(SAME_DATA_DAY, P) + timedelta(seconds=P.monitor.settle_seconds)
 
 
 def test_rows_written_after_the_read_of_their_time_are_read_by_id_and_count_once(

@@ -8,10 +8,9 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from delivery_window import store
+from delivery_window import store, window
 from delivery_window.checkpoint import sla_checkpoint
 from delivery_window.migrate import apply_migrations
-from delivery_window.monitor.metrics import window_close
 from delivery_window.protocol import get_protocol
 from delivery_window.quality.runner import run_suites, sqlalchemy_url
 from delivery_window.quality.suites import suite_parameters
@@ -28,7 +27,7 @@ def day(db_url):
         apply_migrations(conn)
         write_day(conn, generate_day("healthy", DAY))
         targeted, _ = store.active_advisors(conn)
-        row = sla_checkpoint(DAY, store.attempts(conn, DAY), targeted, 0, window_close(DAY, P), P)
+        row = sla_checkpoint(DAY, store.attempts(conn, DAY), targeted, 0, window.close(DAY, P), P)
         store.record_window_run(conn, {**row, "run_id": "test", "mode": "replay"})
         conn.commit()
     yield db_url

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from attempts_factory import DAY, at, attempts
 
+from delivery_window import window
 from delivery_window.monitor import metrics, rules
 from delivery_window.monitor.rules import RuleContext, TemplateChange
 from delivery_window.monitor.state import Batch, Directory, WindowState
@@ -27,7 +28,7 @@ def snapshots(atts, t, tiers=None):
     directory = Directory.from_advisors(advisors)
     ws = WindowState(
         START,
-        metrics.window_close(DAY, P),
+        window.close(DAY, P),
         directory,
         advisor_failures_floor=1,
         window_ends=P.monitor.tick_seconds,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from attempts_factory import DAY, at
 
+from delivery_window import window
 from delivery_window.monitor import metrics
 from delivery_window.monitor.state import (
     PENDING,
@@ -27,7 +28,7 @@ from delivery_window.records import Attempt
 
 P = get_protocol()
 START = at("06:00:00")
-CLOSE = metrics.window_close(DAY, P)
+CLOSE = window.close(DAY, P)
 TICKS = metrics.tick_times(DAY, P)
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from delivery_window import store
+from delivery_window import store, window
 from delivery_window.checks import judge, judge_final, judge_services
 from delivery_window.checks import probes_final as final
 from delivery_window.checks import probes_services as services
@@ -26,11 +25,6 @@ from delivery_window.records import CheckResult, Status
 
 def _ms(start: float) -> int:
     return round((time.perf_counter() - start) * 1000)
-
-
-def protocol_time(day: date, p: Protocol, name: str) -> datetime:
-    """``times.<name>`` on ``day`` as an aware datetime in the protocol's timezone."""
-    return datetime.combine(day, p.time_of(name), tzinfo=ZoneInfo(p.timezone))
 
 
 def delivery_service(p: Protocol):
@@ -110,13 +104,13 @@ def probe_whatsapp_rate_limits(day: date, p: Protocol) -> dict[str, Any]:
     if planned is None:
         ids = [n.get("id") for n in numbers]
         planned = {i: advisors // len(ids) + (1 if k < advisors % len(ids) else 0) for k, i in enumerate(ids)}
-    window = protocol_time(day, p, "delivery_end") - protocol_time(day, p, "delivery_start")
+    span = window.at(day, "delivery_end", p) - window.at(day, "delivery_start", p)
     return {
         "numbers": numbers,
         "advisors": advisors,
         "planned": planned,
         "plan_error": why,
-        "window_seconds": int(window.total_seconds()),
+        "window_seconds": int(span.total_seconds()),
     }
 
 

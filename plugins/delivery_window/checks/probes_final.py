@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from delivery_window import store
+from delivery_window import store, window
 from delivery_window.connections import DELIVERY_DB, DELIVERY_SERVICE, WHATSAPP
 from delivery_window.protocol import Protocol
 
 SHARD_FIELDS = "id,display_phone_number,status,quality_rating,health_status"
-
-
-def _at(day: date, p: Protocol, name: str) -> datetime:
-    return datetime.combine(day, p.time_of(name), tzinfo=ZoneInfo(p.timezone))
 
 
 def _service(p: Protocol):
@@ -79,8 +74,8 @@ def probe_plan(day: date, p: Protocol) -> dict[str, Any]:
     plan = _service(p).plan(day)
     return {
         "plan": {"computed_at": plan.get("computed_at"), "segments": plan.get("segments") or []},
-        "window_start": _at(day, p, "delivery_start").isoformat(),
-        "window_end": _at(day, p, "delivery_end").isoformat(),
+        "window_start": window.at(day, "delivery_start", p).isoformat(),
+        "window_end": window.at(day, "delivery_end", p).isoformat(),
     }
 
 
@@ -101,7 +96,7 @@ def _oncalls(day: date, p: Protocol, hook) -> dict[str, Any]:
         (x for x in hook.escalation_policies(pd.escalation_policy) if x.get("name") == pd.escalation_policy),
         None,
     )
-    since, until = _at(day, p, "window_open"), _at(day, p, "final_report")
+    since, until = window.at(day, "window_open", p), window.at(day, "final_report", p)
     oncalls = hook.oncalls(policy["id"], since, until) if policy else []
     keep = ("escalation_level", "user", "start", "end")
     return {

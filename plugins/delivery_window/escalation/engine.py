@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from delivery_window import store
+from delivery_window import store, window
 from delivery_window.escalation import clock, outbox
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import (
@@ -94,10 +94,7 @@ def task_instant(day: date, task_id: str) -> datetime:
         return protocol_time(day, "final_check" if ".final_check." in task_id else "window_open")
     if task_id.startswith("post_delivery"):
         return protocol_time(day, "final_report")
-    from delivery_window.monitor.metrics import window_close
-    from delivery_window.protocol import get_protocol
-
-    return window_close(day, get_protocol())
+    return window.close(day)
 
 
 def load_facts(conn, day: date, protocol: Protocol) -> list[IncidentFacts]:

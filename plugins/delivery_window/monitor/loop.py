@@ -119,7 +119,7 @@ class _Monitor:
         at_, s1 = protocol.alert_thresholds, protocol.severity_1
         self.start = window.at(day, "delivery_start")
         self.ticks = metrics.tick_times(day, protocol)
-        self.close = metrics.window_close(day, protocol)
+        self.close = window.close(day, protocol)
         self.directory = source.load_directory(conn)
         self.state = WindowState(
             self.start, self.close, self.directory, source.known_numbers(conn),

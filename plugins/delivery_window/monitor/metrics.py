@@ -239,15 +239,10 @@ def naive_snapshot(
 def tick_times(day: date, protocol: Protocol) -> list[datetime]:
     """Tick instants from delivery start (exclusive) to delivery end plus grace (inclusive)."""
     start = window.at(day, "delivery_start")
-    end = window.at(day, "delivery_end") + timedelta(seconds=protocol.monitor.grace_seconds)
+    end = window.close(day, protocol)
     step = timedelta(seconds=protocol.monitor.tick_seconds)
     ticks, t = [], start + step
     while t <= end:
         ticks.append(t)
         t += step
     return ticks
-
-
-def window_close(day: date, protocol: Protocol) -> datetime:
-    """When the monitor stops: delivery end plus the grace period for late receipts."""
-    return window.at(day, "delivery_end") + timedelta(seconds=protocol.monitor.grace_seconds)

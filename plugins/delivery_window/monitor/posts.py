@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from delivery_window import window
 from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE, SLACK_DELIVERY_OPS
 from delivery_window.escalation import outbox
 from delivery_window.monitor.metrics import Snapshot, TickMetrics
@@ -68,9 +69,7 @@ def opened_post(day: date, t: datetime, targeted: int, protocol: Protocol) -> di
 
 
 def _close_text(day: date, protocol: Protocol) -> str:
-    from delivery_window.monitor.metrics import window_close
-
-    return _ist(window_close(day, protocol), protocol)[:5]
+    return _ist(window.close(day, protocol), protocol)[:5]
 
 
 def _alerts_text(fired: dict[tuple[str, str], str]) -> str:

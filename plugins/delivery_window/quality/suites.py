@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def suite_parameters(day: date, protocol: Protocol) -> dict[str, Any]:
     """Values of the suites' ``$PARAMETER``s: statuses, segments, latency bound, the window of the day."""
     from delivery_window.reports.advisor_issues import ERROR_CLASSES
 
-    close = window.at(day, "delivery_end") + timedelta(seconds=protocol.monitor.grace_seconds)
+    close = window.close(day, protocol)
     return {
         "statuses": list(STATUSES),
         "segment_max": protocol.checks.advisor_segments,

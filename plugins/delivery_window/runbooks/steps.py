@@ -18,8 +18,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from delivery_window import store
-from delivery_window.monitor.metrics import window_close
+from delivery_window import store, window
 from delivery_window.protocol import Protocol
 from delivery_window.runbooks.once import DATABASE, StillToDo, still_to_do
 from delivery_window.whatsapp_errors import UNAVAILABLE
@@ -58,7 +57,7 @@ def _step_details(conn, day: date, runbook: str, step: str) -> dict[str, Any]:
 def assess_failure_scope(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Scope of the failure (read-only): failing numbers and segments, error codes, advisors without delivery."""
     failing, ticked = _failing_numbers(conn, day, p)
-    undelivered = store.undelivered_advisors(conn, day, window_close(day, p))
+    undelivered = store.undelivered_advisors(conn, day, window.close(day, p))
     codes = Counter(r["last_error_code"] for r in undelivered if r.get("last_error_code") is not None)
     segments = Counter(r["segment"] for r in undelivered)
     api_wide = bool(failing) and len(failing) == ticked
@@ -75,7 +74,7 @@ def assess_failure_scope(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
 
 def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     """Re-queue every advisor without a delivery on sender numbers that are not failing."""
-    advisors = [r["advisor_id"] for r in store.undelivered_advisors(conn, day, window_close(day, p))]
+    advisors = [r["advisor_id"] for r in store.undelivered_advisors(conn, day, window.close(day, p))]
     failing, ticked = _failing_numbers(conn, day, p)
     if failing and len(failing) == ticked:
         failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
@@ -147,7 +146,7 @@ def replan_paused_traffic(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
         for r in store.execute(
             conn,
             "select_undelivered_on_numbers",
-            {"delivery_date": day, "as_of": window_close(day, p), "numbers": paused},
+            {"delivery_date": day, "as_of": window.close(day, p), "numbers": paused},
         )
     ]
     job = None
