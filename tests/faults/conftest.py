@@ -114,10 +114,8 @@ def fault_day(run_day, db_url, tmp_path_factory):
 
     from delivery_window import runtime
     from delivery_window.connections import sandbox_connections
-    from delivery_window.sandbox.scenario_sets.escalation import install_routes
     from delivery_window.sandbox.server import Sandbox
 
-    install_routes()  # the delivery service's status-page and advisor-notification endpoints
     done: dict[str, FaultDay] = {}
 
     def get(kind: str) -> FaultDay:

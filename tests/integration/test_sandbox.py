@@ -18,7 +18,7 @@ import pytest
 
 from delivery_window.connections import SANDBOX_WABA_ID, SLACK_SANDBOX_PATH
 from delivery_window.sandbox import SENDER_NUMBERS, Sandbox, SandboxClient
-from delivery_window.sandbox.routes import PAGERDUTY_EVENT_SCHEMA
+from delivery_window.sandbox.services.pagerduty_events import PAGERDUTY_EVENT_SCHEMA
 
 pytestmark = pytest.mark.integration
 
@@ -274,7 +274,7 @@ def test_openai_models_list_shape(sb):
 
 def test_compliance_engine(sb):
     assert call(sb, "GET", "/compliance/health")[3]["status"] == "ok"
-    from delivery_window.sandbox.routes import SEBI_WARNING
+    from delivery_window.sandbox.services.compliance import SEBI_WARNING
 
     clean = f"ProjectOne, SEBI RIA INA000012345. Today's brief. {SEBI_WARNING}"
     status, _, _, body = call(sb, "POST", "/compliance/v1/check", {"content_id": "c1", "text": clean})

@@ -5,7 +5,7 @@
         ...
         sb.requests("slack")                   # what the code under test sent, secrets masked
 
-Services live under the path prefixes of ``connections.SANDBOX_PREFIX`` (plus ``/slack``); see ``routes`` for
+Services live under the path prefixes of ``connections.SANDBOX_PREFIX`` (plus ``/slack``); see ``services`` for
 their endpoints and ``faults`` for failure injection. Control endpoints let another process drive it:
 ``GET /_sandbox/health``, ``GET|DELETE /_sandbox/requests[?service=]``, ``POST /_sandbox/scenario``
 ``{"scenario", "faults"?}``, ``POST /_sandbox/faults`` ``{"faults": {...}}``, ``GET /_sandbox/state``.
@@ -28,8 +28,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from delivery_window.masking import masked_logger
 from delivery_window.sandbox.faults import FAULT_KINDS, SERVICES, Fault, parse_faults
-from delivery_window.sandbox.routes import ServiceState, dispatch
 from delivery_window.sandbox.scenarios import DEFAULT_SEED, scenario_info
+from delivery_window.sandbox.services import ServiceState, dispatch
 from delivery_window.sandbox.wire import DROP, Request, Response
 
 log = masked_logger(__name__)

@@ -16,8 +16,9 @@ slack_down       the whatsapp_outage day with every Slack webhook answering 503:
 ================ ===================================================================================================
 
 The delivery service publishes the status pages and notifies advisors; its sandbox routes
-(``POST /delivery/v1/status-page/updates`` and ``POST /delivery/v1/advisor-notifications``) are defined here and
-added to the route table by :func:`install_routes` (tests call it; sandbox/routes.py is another issue's file).
+(``POST /delivery/v1/status-page/updates`` and ``POST /delivery/v1/advisor-notifications``) are defined here as
+``DELIVERY_ROUTES``, which ``sandbox.services`` (the one place that assembles the route table) adds to the delivery
+service of every sandbox. This module imports nothing of ``sandbox.services``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from delivery_window.sandbox.scenarios import (
     SENDER_NUMBERS,
     AdvisorRow,
     Scenario,
+    cached_summary,
     register,
 )
+from delivery_window.sandbox.wire import Response
 
 QUALITY_DROP_NUMBER = SENDER_NUMBERS[2].phone_number_id
 SLA88_RED_NUMBER = SENDER_NUMBERS[4].phone_number_id
@@ -105,8 +108,6 @@ ADVISOR_METHODS = ("in_app_notification", "email", "proactive_email")
 
 def status_page_update(req, st):
     """POST /v1/status-page/updates ``{"page","state","incident_id","title","message",...}`` -> 202."""
-    from delivery_window.sandbox.wire import Response
-
     try:
         body = req.json()
     except ValueError:
@@ -125,9 +126,6 @@ def status_page_update(req, st):
 
 def advisor_notification(req, st):
     """POST /v1/advisor-notifications ``{"delivery_date","methods","message","text","eta"?...}`` -> 202."""
-    from delivery_window.sandbox.scenarios import cached_summary
-    from delivery_window.sandbox.wire import Response
-
     try:
         body = req.json()
     except ValueError:
@@ -149,20 +147,14 @@ def advisor_notification(req, st):
     return Response(202, {"notification_id": f"an-{n:04d}", "recipients": recipients, "methods": methods})
 
 
-ROUTES = [
+DELIVERY_ROUTES = [
     ("POST", r"/v1/status-page/updates", status_page_update),
     ("POST", r"/v1/advisor-notifications", advisor_notification),
 ]
 
 
 def install_routes() -> None:
-    """Add the two routes to the sandbox's delivery service (idempotent)."""
-    import re
+    """Nothing to do: ``sandbox.services`` serves ``DELIVERY_ROUTES`` in every sandbox.
 
-    from delivery_window.sandbox import routes
-
-    table, compiled = routes.ROUTES.setdefault("delivery", []), routes._COMPILED.setdefault("delivery", [])
-    for method, pattern, handler in ROUTES:
-        if not any(p == pattern and m == method for m, p, _ in table):
-            table.append((method, pattern, handler))
-            compiled.append((method, re.compile(pattern), handler))
+    Kept because tests/e2e/test_escalation.py still calls it; remove it together with that call.
+    """
