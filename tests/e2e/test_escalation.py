@@ -19,7 +19,6 @@ from delivery_window.paths import ROOT
 from delivery_window.sandbox.scenario_sets.escalation import (
     QUALITY_DROP_NUMBER,
     SLA88_RED_NUMBER,
-    install_routes,
 )
 from delivery_window.sandbox.server import Sandbox
 
@@ -29,8 +28,6 @@ SLA88_DAY = date(2026, 9, 3)
 SLACK_DOWN_DAY = date(2026, 9, 4)
 IST = ZoneInfo("Asia/Kolkata")
 REMEDIATION = "delivery.remediation"
-
-install_routes()  # the delivery service's status-page and advisor-notification endpoints in the sandbox
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -151,10 +151,3 @@ DELIVERY_ROUTES = [
     ("POST", r"/v1/status-page/updates", status_page_update),
     ("POST", r"/v1/advisor-notifications", advisor_notification),
 ]
-
-
-def install_routes() -> None:
-    """Nothing to do: ``sandbox.services`` serves ``DELIVERY_ROUTES`` in every sandbox.
-
-    Kept because tests/e2e/test_escalation.py still calls it; remove it together with that call.
-    """
