@@ -7,7 +7,6 @@ incident through ``escalation.engine.on_task_failed``: a failed task of a group 
 #engineering-alerts, then the escalation chain); any other one a major incident (#engineering-alerts); a runbook
 step's failure goes on its runbook's incident. If the report database itself cannot be reached, the failure is
 posted straight to #engineering-alerts with a notifier built for this call, so it is never silent.
-``task_success_resolve`` (``on_success_callback``) resolves a task-failure incident once the task succeeds.
 """
 
 from __future__ import annotations
@@ -67,23 +66,6 @@ def task_failure_alert(context) -> None:
                 f":x: delivery_window task {ti.task_id} failed (try {getattr(ti, 'try_number', '?')}) in run "
                 f"{context['dag_run'].run_id}: {error}. The escalation engine could not record it: {exc}",
             )
-
-
-def task_success_resolve(context) -> None:
-    """A task succeeded: resolve its task-failure incident, if an earlier try of this day opened one."""
-    try:
-        from delivery_window import store
-        from delivery_window.escalation import clock, engine
-        from delivery_window.protocol import get_protocol
-
-        p = get_protocol()
-        day = _day(context)
-        task_id = context["ti"].task_id
-        at = clock.engine_now(day, engine.task_instant(day, task_id), p.timezone)
-        with store.report_db() as conn:
-            engine.on_task_succeeded(conn, day, task_id, at)
-    except Exception:  # a success callback never fails the task
-        log.exception("could not resolve a task-failure incident for %s", context["ti"].task_id)
 
 
 def follow_up_failure_alert(context) -> None:

@@ -236,11 +236,6 @@ def monitor_window(day: date, dry_run: bool = False) -> dict[str, Any]:
     }
 
 
-def choose_runbook(day: date) -> str:
-    """Pick the runbook from the recorded alerts and checks; record the decision; return its name."""
-    return choose_runbooks(day)[0]
-
-
 def choose_runbooks(day: date, force: str | None = None) -> list[str]:
     """Every runbook that applies, in ``runbook_priority`` order (or ``["no_incident"]``); recorded with reasons.
 
@@ -393,26 +388,6 @@ def close_runbook(name: str, day: date) -> dict[str, Any]:
         "status": status,
         "steps": {s: steps.get(s) for s in expected},
     }
-
-
-def run_runbook(name: str, day: date) -> dict[str, Any]:
-    """The whole runbook in one call (activate, steps, verify, close), without approvals: for callers outside
-    the DAG's runbook TaskGroups. Never raises for a failed step (recorded instead)."""
-    activate_runbook(name, day)
-    outcomes: dict[str, str] = {}
-    for step in get_protocol().runbooks[name].steps:
-        try:
-            outcomes[step] = run_runbook_step(name, step, day)["outcome"]
-        except RunbookStepFailed:
-            outcomes[step] = "failed"
-            break
-    try:
-        verify_runbook(name, day)
-        resolved = True
-    except RunbookStepFailed:
-        resolved = False
-    close_runbook(name, day)
-    return {"runbook": name, "steps": outcomes, "resolved": resolved}
 
 
 def record_runbook_approval(
