@@ -199,13 +199,6 @@ def undelivered_advisors(conn, day: date, as_of: datetime) -> list[dict[str, Any
     return execute(conn, "select_undelivered_advisors", {"delivery_date": day, "as_of": as_of})
 
 
-def replace_advisor_issues(conn, day: date, issues: list[dict[str, Any]]) -> None:
-    """Replace the day's ``advisor_issues`` rows (delete + insert in the caller's transaction)."""
-    execute(conn, "delete_advisor_issues", {"delivery_date": day})
-    for issue in issues:
-        execute(conn, "insert_advisor_issue", {**issue, "delivery_date": day})
-
-
 def record_daily_report(conn, row: dict[str, Any]) -> None:
     """Upsert the day's ``daily_reports`` row (Markdown and chart columns default to NULL)."""
     defaults = {"report_markdown": None, "chart_png": None, "chart_error": None}
