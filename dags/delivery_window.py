@@ -29,6 +29,8 @@ from delivery_window import tasks
 from delivery_window.callbacks import task_failure_alert
 from delivery_window.checkpoint import checkpoint_deadline, notify_checkpoint_late
 from delivery_window.checks.probes import CHECKS, runbook_for
+from delivery_window.checks.record import record_check
+from delivery_window.migrate import migrate_report_schema
 from delivery_window.protocol import get_protocol
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
@@ -65,7 +67,7 @@ def check_task(name: str):
         f"Records `check_results` (pass / warn / fail / error, observed values, latency). If it fails, open {opens}.",
     )
     def run() -> dict:
-        return tasks.record_check(name, context_day())
+        return record_check(name, context_day())
 
     return run()
 
@@ -136,7 +138,7 @@ def delivery_window():
         migrate = task(
             task_id="migrate_report_schema",
             doc_md="Apply pending `sql/migrations` to `delivery_ops` (idempotent, advisory-locked).",
-        )(tasks.migrate_report_schema)()
+        )(migrate_report_schema)()
         checks_0530 = []
         for group, tooltip in CHECK_GROUPS_0530.items():
             with TaskGroup(group, tooltip=tooltip):

@@ -114,3 +114,11 @@ def apply_migrations(conn, directory: Path = MIGRATIONS_DIR) -> list[str]:
             done.append(mig.version)
     conn.commit()
     return done
+
+
+def migrate_report_schema() -> list[str]:
+    """Task body: apply pending ``sql/migrations`` to the delivery database as its owner (idempotent)."""
+    from delivery_window import store
+
+    with store.report_db(migration_conn_id()) as conn:
+        return apply_migrations(conn)

@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from delivery_window import store, window
-from delivery_window.checks.probes import run_check
 from delivery_window.connections import DELIVERY_SERVICE, SLACK_DELIVERY_OPS
 from delivery_window.escalation import outbox
 from delivery_window.masking import masked_logger
@@ -24,23 +23,6 @@ CRITICAL_SEVERITIES = frozenset({"severity_1", "immediate_page"})
 
 def _now() -> datetime:
     return datetime.now(ZoneInfo("UTC"))
-
-
-def migrate_report_schema() -> list[str]:
-    """Apply pending ``sql/migrations`` to the delivery database as its owner (idempotent)."""
-    from delivery_window.migrate import apply_migrations, migration_conn_id
-
-    with store.report_db(migration_conn_id()) as conn:
-        return apply_migrations(conn)
-
-
-def record_check(name: str, day: date) -> dict[str, Any]:
-    """Run one protocol check and record its verdict; never raises for a failing dependency."""
-    result: CheckResult = run_check(name, day, get_protocol())
-    with store.report_db() as conn:
-        store.record_check(conn, day, result, _now())
-    log.info("%s: %s — %s", name, result.status, result.message)
-    return {"check": name, "status": str(result.status), "message": result.message}
 
 
 # --- go / no-go before 06:00 and the pre-window remediations ---------------------------------------------

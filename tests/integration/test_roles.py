@@ -14,8 +14,8 @@ import os
 import psycopg
 import pytest
 
-from delivery_window import runtime, tasks
-from delivery_window.migrate import apply_migrations, discover, migration_conn_id
+from delivery_window import runtime
+from delivery_window.migrate import apply_migrations, discover, migrate_report_schema, migration_conn_id
 from delivery_window.paths import SQL_DIR
 from delivery_window.sandbox.scenarios import apply_source_contract
 
@@ -132,14 +132,14 @@ def test_migration_task_runs_on_the_owner_connection(db_url, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB", "postgresql://nobody@127.0.0.1:1/none")  # unreachable
     monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB_OWNER", db_url)
     assert migration_conn_id() == "delivery_db_owner"
-    tasks.migrate_report_schema()  # would fail to connect on delivery_db
+    migrate_report_schema()  # would fail to connect on delivery_db
 
 
 def test_migration_task_falls_back_to_delivery_db_and_says_so(db_url, monkeypatch, caplog):
     monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB", db_url)
     monkeypatch.delenv("AIRFLOW_CONN_DELIVERY_DB_OWNER", raising=False)
     with caplog.at_level(logging.WARNING, logger="delivery_window.migrate"):
-        tasks.migrate_report_schema()
+        migrate_report_schema()
     assert "connection delivery_db_owner is not defined; migrating with delivery_db" in caplog.text
     with psycopg.connect(db_url) as conn:
         applied = {v for (v,) in conn.execute("SELECT version FROM delivery_ops.schema_migrations")}

@@ -1,0 +1,24 @@
+"""The task body of every protocol check: probe, judge, record the verdict in ``check_results``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from delivery_window import store
+from delivery_window.checks.probes import run_check
+from delivery_window.escalation.clock import utcnow
+from delivery_window.masking import masked_logger
+from delivery_window.protocol import get_protocol
+from delivery_window.records import CheckResult
+
+log = masked_logger(__name__)
+
+
+def record_check(name: str, day: date) -> dict[str, Any]:
+    """Run one protocol check and record its verdict; never raises for a failing dependency."""
+    result: CheckResult = run_check(name, day, get_protocol())
+    with store.report_db() as conn:
+        store.record_check(conn, day, result, utcnow())
+    log.info("%s: %s — %s", name, result.status, result.message)
+    return {"check": name, "status": str(result.status), "message": result.message}
