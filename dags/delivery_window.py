@@ -34,6 +34,7 @@ from delivery_window.migrate import migrate_report_schema
 from delivery_window.protocol import get_protocol
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
+from delivery_window.runbooks import pre_window
 from delivery_window.runbooks.groups import CHOSEN_RUNBOOKS, chain_runbooks
 from delivery_window.window import context_day, window_at
 
@@ -157,7 +158,7 @@ def delivery_window():
             "(dedup `delivery_window:<date>:go_no_go:<remediation>`) are sent at once.",
         )
         def go_no_go(**context) -> list[str]:
-            chosen = tasks.decide_go_no_go(context_day(), dry_run=context["params"]["dry_run"])
+            chosen = pre_window.decide_go_no_go(context_day(), dry_run=context["params"]["dry_run"])
             ids = [_remediation_task(name) for name in chosen] or ["proceed_as_planned"]
             return [f"pre_delivery.pre_window.{t}" for t in ids]
 
@@ -180,7 +181,7 @@ def delivery_window():
                     "service, verifies, records each step in `runbook_runs` (step `pre_window.*`).",
                 )
                 def remediate(name: str = name) -> dict:
-                    return tasks.run_pre_window_remediation(name, context_day())
+                    return pre_window.run_pre_window_remediation(name, context_day())
 
                 options.append(remediate())
             ready_for_delivery = EmptyOperator(

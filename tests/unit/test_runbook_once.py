@@ -154,7 +154,7 @@ class FakeDeliveryService:
 
 def test_every_counterpart_is_a_protocol_step_and_a_pre_window_step_that_records_its_targets():
     from delivery_window.runbooks.go_no_go import Remediation
-    from delivery_window.tasks import _pre_window_steps
+    from delivery_window.runbooks.pre_window import _pre_window_steps
 
     recorded = {}
     for name, spec in P.go_no_go.remediations.items():

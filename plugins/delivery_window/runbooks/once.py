@@ -1,12 +1,13 @@
 """Each action on the delivery service once a day: what a post-window act step still has to do (pure).
 
-Before 06:00 the go/no-go remediations (``tasks.run_pre_window_remediation``) act on the delivery service and
-record each step in ``runbook_runs`` under the protocol runbook they belong to, as ``pre_window.<step>``. After
-the window ``choose_runbook`` may choose that runbook again (its check still fails), and its act steps would then
-do the same thing a second time: pause a number already paused, activate a fallback already active, fail the
-database over again. ``still_to_do`` says which of a step's targets (sender numbers, segments, the database) are
-left once the targets of its pre-window counterpart are taken out. The runbook itself still runs: its incident is
-opened, its verify step checks the service's real state, and the incident is resolved when that holds.
+Before 06:00 the go/no-go remediations (``runbooks.pre_window.run_pre_window_remediation``) act on the
+delivery service and record each step in ``runbook_runs`` under the protocol runbook they belong to, as
+``pre_window.<step>``. After the window ``choose_runbook`` may choose that runbook again (its check still
+fails), and its act steps would then do the same thing a second time: pause a number already paused, activate
+a fallback already active, fail the database over again. ``still_to_do`` says which of a step's targets
+(sender numbers, segments, the database) are left once the targets of its pre-window counterpart are taken
+out. The runbook itself still runs: its incident is opened, its verify step checks the service's real state,
+and the incident is resolved when that holds.
 
 A pre-window step covers its targets only when it ``succeeded``: a failed one does not say which targets it
 reached, so the post-window step acts on all of them. Only the same runbook's counterpart counts.
@@ -33,7 +34,7 @@ class Counterpart:
     )  # the key of its details that lists its targets; None: no list, it covers any target
 
 
-# (runbook, post-window act step) -> the pre-window step that does the same (tasks._pre_window_steps)
+# (runbook, post-window act step) -> the pre-window step that does the same (pre_window._pre_window_steps)
 COUNTERPARTS: dict[tuple[str, str], Counterpart] = {
     ("whatsapp_quality_recovery", "pause_unhealthy_numbers"): Counterpart(
         "pre_window.pause_sender_numbers", "paused"
