@@ -30,12 +30,15 @@ from delivery_window.callbacks import task_failure_alert
 from delivery_window.checkpoint import checkpoint_deadline, notify_checkpoint_late
 from delivery_window.checks.probes import CHECKS, runbook_for
 from delivery_window.checks.record import record_check
+from delivery_window.escalation import follow_up
 from delivery_window.migrate import migrate_report_schema
+from delivery_window.monitor import task as monitor_task
 from delivery_window.protocol import get_protocol
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks import pre_window
 from delivery_window.runbooks.groups import CHOSEN_RUNBOOKS, chain_runbooks
+from delivery_window.runbooks.run import choose_runbooks
 from delivery_window.window import context_day, window_at
 
 P = get_protocol()
@@ -205,7 +208,7 @@ def delivery_window():
             "tick written.",
         )
         def monitor_window(**context) -> dict:
-            return tasks.monitor_window(context_day(), dry_run=context["params"]["dry_run"])
+            return monitor_task.monitor_window(context_day(), dry_run=context["params"]["dry_run"])
 
         @task.branch(
             doc_md="Pick the remediation runbooks from the recorded alerts and checks (pure rule, "
@@ -213,7 +216,7 @@ def delivery_window():
             "order (param `force_runbook` overrides). The decision and its reasons go to `decisions`."
         )
         def choose_runbook(**context) -> list[str]:
-            chosen = tasks.choose_runbooks(context_day(), force=context["params"].get("force_runbook"))
+            chosen = choose_runbooks(context_day(), force=context["params"].get("force_runbook"))
             context["ti"].xcom_push(key=CHOSEN_RUNBOOKS, value=chosen)  # each activate_runbook checks it
             return [f"delivery.remediation.{_runbook_task(name)}" for name in chosen]
 
@@ -236,7 +239,7 @@ def delivery_window():
                 "`delivery_window_escalations` DAG keeps following up every few minutes after the window.",
             )
             def send_due_escalations(**context) -> dict:
-                return tasks.send_due_escalations(context_day(), dry_run=context["params"]["dry_run"])
+                return follow_up.send_due_escalations(context_day(), dry_run=context["params"]["dry_run"])
 
             remediation_done >> send_due_escalations()
 

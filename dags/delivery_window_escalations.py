@@ -68,12 +68,12 @@ def delivery_window_escalations():
     def send_due_escalations(**context) -> list[dict]:
         from datetime import date, datetime
 
-        from delivery_window import tasks
+        from delivery_window.escalation.follow_up import follow_up_escalations
 
         params = context["params"]
         day = date.fromisoformat(params["delivery_date"]) if params.get("delivery_date") else None
         as_of = datetime.fromisoformat(params["as_of"]) if params.get("as_of") else None
-        return tasks.follow_up_escalations(
+        return follow_up_escalations(
             day,
             as_of=as_of,
             dry_run=bool(params.get("dry_run")),

@@ -55,13 +55,13 @@ class RunbookApprovalOperator(ApprovalOperator):
         )
 
     def execute(self, context: Any) -> Any:
-        from delivery_window import tasks
         from delivery_window.escalation.clock import utcnow
+        from delivery_window.runbooks import run
         from delivery_window.window import at, context_day
 
         day = context_day()
-        if not tasks.runbook_step_needed(self.runbook, self.step, day):
-            tasks.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="not_needed")
+        if not run.runbook_step_needed(self.runbook, self.step, day):
+            run.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="not_needed")
             self.log.info("%s of %s: the pre-window remediation already did it; no approval asked", self.step,
                           self.runbook)  # fmt: skip
             return {
@@ -75,7 +75,7 @@ class RunbookApprovalOperator(ApprovalOperator):
             context["params"].get("approvals"), getattr(context["dag_run"], "run_type", None), window_on
         )
         if mode == "auto":
-            tasks.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="auto")
+            run.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="auto")
             self.log.info("approvals=auto: %s of %s approved automatically", self.step, self.runbook)
             return {
                 "chosen_options": [self.APPROVE],
@@ -83,7 +83,7 @@ class RunbookApprovalOperator(ApprovalOperator):
                 "responded_by_user": None,
                 "mode": "auto",
             }
-        tasks.request_runbook_approval(
+        run.request_runbook_approval(
             self.runbook,
             self.step,
             day,
@@ -94,14 +94,14 @@ class RunbookApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from delivery_window import tasks
+        from delivery_window.runbooks import run
         from delivery_window.window import context_day
 
         result = super().execute_complete(context=context, event=event)
         chosen = result["chosen_options"][0]
         user = result.get("responded_by_user")
         by = (user.get("name") or user.get("id")) if isinstance(user, dict) else user
-        tasks.record_runbook_approval(
+        run.record_runbook_approval(
             self.runbook,
             self.step,
             context_day(),

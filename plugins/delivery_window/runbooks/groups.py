@@ -1,4 +1,4 @@
-"""Runbooks as Airflow TaskGroups (DAG wiring helpers; the work is in ``tasks`` and ``runbooks.steps``).
+"""Runbooks as Airflow TaskGroups (DAG wiring helpers; the work is in ``runbooks.run`` and ``runbooks.steps``).
 
 Each runbook ``<name>`` becomes the TaskGroup ``run_<name>``::
 
@@ -46,20 +46,20 @@ def _activate(name: str, chooser_id: str, **context) -> dict:
     (XCom ``chosen_runbooks`` of the branch task)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from delivery_window import tasks
+    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     chosen = context["ti"].xcom_pull(task_ids=chooser_id, key=CHOSEN_RUNBOOKS) or []
     if name not in chosen:
         raise AirflowSkipException(f"runbook {name} was not chosen (chosen: {', '.join(chosen) or 'none'})")
-    return tasks.activate_runbook(name, context_day(), dry_run=bool(context["params"].get("dry_run")))
+    return run.activate_runbook(name, context_day(), dry_run=bool(context["params"].get("dry_run")))
 
 
 def _step(name: str, step: str) -> dict:
-    from delivery_window import tasks
+    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
-    return tasks.run_runbook_step(name, step, context_day())
+    return run.run_runbook_step(name, step, context_day())
 
 
 def _require_activated(context) -> None:
@@ -74,19 +74,19 @@ def _require_activated(context) -> None:
 
 
 def _verify(name: str, **context) -> dict:
-    from delivery_window import tasks
+    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     _require_activated(context)
-    return tasks.verify_runbook(name, context_day())
+    return run.verify_runbook(name, context_day())
 
 
 def _close(name: str, **context) -> dict:
-    from delivery_window import tasks
+    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     _require_activated(context)
-    return tasks.close_runbook(name, context_day())
+    return run.close_runbook(name, context_day())
 
 
 def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[object, object]:

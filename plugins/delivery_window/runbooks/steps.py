@@ -278,7 +278,7 @@ def verify_database_restored(hook, conn, day: date, p: Protocol) -> dict[str, An
 
 
 # The targets of the act steps that may need an approval and have a pre-window counterpart (runbooks.once): the
-# step and its approval gate (tasks.runbook_step_needed) ask the same question.
+# step and its approval gate (runbooks.run.runbook_step_needed) ask the same question.
 ACT_TARGETS = {
     "pause_unhealthy_numbers": lambda conn, day, p: _unhealthy_numbers(conn, day),
     "activate_fallback": lambda conn, day, p: list(range(1, p.checks.advisor_segments + 1)),

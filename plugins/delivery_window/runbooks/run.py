@@ -1,0 +1,211 @@
+"""The runbook task bodies: choose the runbooks after the window, then activate, act, verify and close each.
+
+Each step is recorded (``runbook_runs``, the incident timeline) before the task fails for it, so the UI and the
+report both show what happened. Approvals of risky steps are recorded here too; the HITL operator and the
+TaskGroups that call these live with the DAG wiring (``delivery_window.wiring``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from delivery_window import store, window
+from delivery_window.connections import DELIVERY_SERVICE
+from delivery_window.escalation.clock import engine_now, utcnow
+from delivery_window.masking import masked_logger
+from delivery_window.protocol import get_protocol
+from delivery_window.records import AlertRecord
+
+log = masked_logger(__name__)
+
+
+def choose_runbooks(day: date, force: str | None = None) -> list[str]:
+    """Every runbook that applies, in ``runbook_priority`` order (or ``["no_incident"]``); recorded with reasons.
+
+    ``force`` (the DAG's ``force_runbook`` param) runs that runbook alone, whatever was recorded.
+    """
+    from delivery_window.runbooks.choice import choose_runbook as choose
+    from delivery_window.runbooks.choice import forced
+
+    p = get_protocol()
+    with store.report_db() as conn:
+        alerts = [AlertRecord(a["rule"], a["scope"], a["severity"]) for a in store.alerts(conn, day)]
+        decision = choose(alerts, store.check_results(conn, day), p)
+        if force:
+            decision = forced(decision, force, p)
+        store.record_decision(conn, day, "choose_runbook", decision, utcnow())
+    log.info("runbooks: %s because %s", decision.candidates or decision.choice, "; ".join(decision.reasons))
+    return list(decision.candidates) or [decision.choice]
+
+
+def _runbook_clock(day: date) -> datetime:
+    """Now in a live run; the monitor's close (when the runbooks start) in a replay (escalation.clock)."""
+    p = get_protocol()
+    return engine_now(day, window.close(day, p), p.timezone)
+
+
+def _delivery_hook():
+    from delivery_window.hooks.delivery_service import DeliveryServiceHook
+
+    return DeliveryServiceHook(DELIVERY_SERVICE, timeout_seconds=get_protocol().checks.http_timeout_seconds)
+
+
+class RunbookStepFailed(RuntimeError):
+    """A runbook step did not do what it should (recorded first; the task fails so the UI shows it)."""
+
+
+def activate_runbook(name: str, day: date, dry_run: bool = False) -> dict[str, Any]:
+    """Open (or join) the runbook's incident and put the activation on its timeline."""
+    from delivery_window.escalation import engine
+
+    p = get_protocol()
+    at = _runbook_clock(day)
+    with store.report_db() as conn:
+        incident = engine.on_runbook_activated(conn, day, name, at, p)
+    log.info("runbook %s activated for %s (incident %s)", name, day, incident)
+    return {"runbook": name, "incident_id": incident, "activated_at": at.isoformat()}
+
+
+def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
+    """Run one act step; record it (``runbook_runs``, incident timeline); raise when it failed. A step whose
+    action the day's pre-window remediation already took is recorded ``skipped`` (``already_done…`` details)."""
+    from delivery_window.runbooks.steps import STEPS
+
+    p = get_protocol()
+    incident = f"{day.isoformat()}:{name}"
+    try:
+        with store.report_db() as conn:
+            details = STEPS[step](_delivery_hook(), conn, day, p)
+        ok, skipped = details.pop("ok", True), details.pop("skipped", False)
+        outcome = "failed" if not ok else ("skipped" if skipped else "succeeded")
+    except Exception as exc:  # recorded with its precise message, then the task fails
+        details, outcome = {"error": f"{type(exc).__name__}: {exc}"[:500]}, "failed"
+    at = _runbook_clock(day)
+    with store.report_db() as conn:
+        store.record_runbook_step(conn, day, name, step, outcome, details, at)
+        store.add_incident_event(conn, incident, step, at, outcome=outcome, **details)
+    log.info("runbook %s step %s: %s %s", name, step, outcome, details)
+    if outcome == "failed":
+        raise RunbookStepFailed(f"{name}.{step} failed: {details}")
+    return {"runbook": name, "step": step, "outcome": outcome, **details}
+
+
+def verify_runbook(name: str, day: date, sleep=None) -> dict[str, Any]:
+    """Check the success criterion until it holds or the estimated resolution time (max) since activation is
+    over (live runs re-check every ``incident_automation.verify_poll_seconds``; a replay checks once). Resolves
+    the incident when it holds; raises when it does not."""
+    import time
+
+    from delivery_window.escalation import engine
+    from delivery_window.escalation.clock import is_live
+    from delivery_window.runbooks.steps import verify_of
+
+    p = get_protocol()
+    spec = p.runbooks[name]
+    step, fn = verify_of(name, p)
+    incident = f"{day.isoformat()}:{name}"
+    live = is_live(day, utcnow(), p.timezone)
+    with store.report_db() as conn:
+        rows = {r["incident_id"]: r for r in store.escalation_incidents(conn, day)}
+    activated = next(
+        (
+            e["at"]
+            for e in (rows.get(incident) or {}).get("timeline") or []
+            if e.get("step") == "runbook_activated"
+        ),
+        None,
+    )
+    started = datetime.fromisoformat(activated) if activated else _runbook_clock(day)
+    deadline = started + timedelta(minutes=spec.estimated_resolution_minutes.max)
+    checks = 0
+    while True:
+        checks += 1
+        try:
+            with store.report_db() as conn:
+                details = fn(_delivery_hook(), conn, day, p)
+        except Exception as exc:  # the criterion cannot be observed: not met (yet)
+            details = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        ok = bool(details.pop("ok", False))
+        if ok or not live or utcnow() >= deadline:
+            break
+        (sleep or time.sleep)(p.incident_automation.verify_poll_seconds)
+    at = _runbook_clock(day)
+    details.update(criterion=spec.success_criterion, checks=checks, deadline=deadline.isoformat())
+    with store.report_db() as conn:
+        store.record_runbook_step(conn, day, name, step, "succeeded" if ok else "failed", details, at)
+        store.add_incident_event(
+            conn, incident, "success_criterion_met" if ok else "success_criterion_not_met", at, **details
+        )
+        if ok:
+            engine.resolve(conn, incident, at, f"runbook {name}: {spec.success_criterion}")
+    log.info(
+        "runbook %s criterion %s: %s %s", name, spec.success_criterion, "met" if ok else "NOT met", details
+    )
+    if not ok:
+        raise RunbookStepFailed(
+            f"{name}: {spec.success_criterion} not met within {spec.estimated_resolution_minutes.max} min: {details}"
+        )
+    return {"runbook": name, "criterion": spec.success_criterion, "met": True, **details}
+
+
+def close_runbook(name: str, day: date) -> dict[str, Any]:
+    """Record the runbook's outcome (its steps and whether the incident resolved) on the timeline."""
+    p = get_protocol()
+    incident = f"{day.isoformat()}:{name}"
+    at = _runbook_clock(day)
+    with store.report_db() as conn:
+        steps = {
+            r["step"]: r["outcome"]
+            for r in store.execute(conn, "select_runbook_runs", {"delivery_date": day})
+            if r["runbook"] == name
+        }
+        row = next((r for r in store.escalation_incidents(conn, day) if r["incident_id"] == incident), {})
+        status = row.get("status", "open")
+        store.add_incident_event(conn, incident, "runbook_closed", at, steps=steps, status=status)
+    expected = [*p.runbooks[name].steps, p.runbooks[name].verify]
+    return {
+        "runbook": name,
+        "incident_id": incident,
+        "status": status,
+        "steps": {s: steps.get(s) for s in expected},
+    }
+
+
+def record_runbook_approval(
+    name: str, step: str, day: date, decision: str, by: str | None, *, mode: str, timed_out: bool = False
+) -> None:
+    """An approval decision of a runbook step, on the incident timeline (and a skipped step when rejected)."""
+    from delivery_window.escalation import engine
+
+    at = _runbook_clock(day)
+    with store.report_db() as conn:
+        engine.record_approval(conn, day, name, step, decision, by, at, timed_out=timed_out, mode=mode)
+        if decision != "approve":
+            who = by or f"default after {get_protocol().runbooks[name].approval_timeout_minutes} min"
+            store.record_runbook_step(conn, day, name, step, "skipped", {"rejected_by": who}, at)
+    log.info("approval of %s.%s: %s by %s (%s)", name, step, decision, by or "nobody", mode)
+
+
+def runbook_step_needed(name: str, step: str, day: date) -> bool:
+    """False when the day's pre-window remediation already did everything ``step`` would do: the step will record
+    itself skipped, so nobody is asked to approve it (and no failover approval waits out its timeout)."""
+    from delivery_window.runbooks.steps import ACT_TARGETS, left_to_do
+
+    if step not in ACT_TARGETS:
+        return True
+    with store.report_db() as conn:
+        return not left_to_do(conn, day, name, step, get_protocol()).nothing_left
+
+
+def request_runbook_approval(
+    name: str, step: str, day: date, default: str, timeout_minutes: int, dry_run: bool = False
+) -> None:
+    """Tell the war room an approval is waiting (ledger row + Slack post), before the task starts waiting."""
+    from delivery_window.escalation import engine
+
+    p = get_protocol()
+    with store.report_db() as conn:
+        engine.request_approval(
+            conn, day, name, step, default, timeout_minutes, _runbook_clock(day), p, dry_run=dry_run
+        )
