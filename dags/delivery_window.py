@@ -25,7 +25,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup, dag, task
 
-from delivery_window import tasks
+from delivery_window import checkpoint_task, tasks
 from delivery_window.callbacks import task_failure_alert
 from delivery_window.checkpoint import checkpoint_deadline, notify_checkpoint_late
 from delivery_window.checks.probes import CHECKS, runbook_for
@@ -34,6 +34,7 @@ from delivery_window.escalation import follow_up
 from delivery_window.migrate import migrate_report_schema
 from delivery_window.monitor import task as monitor_task
 from delivery_window.protocol import get_protocol
+from delivery_window.reports import post_delivery
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks import pre_window
@@ -253,7 +254,7 @@ def delivery_window():
             f"{P.post_delivery_verification.checkpoint_deadline_minutes} min.",
         )
         def verify_sla_checkpoint(**context) -> dict:
-            return tasks.verify_sla_checkpoint(context_day(), context["run_id"])
+            return checkpoint_task.verify_sla_checkpoint(context_day(), context["run_id"])
 
         @task(
             outlets=[REPORT_ASSETS["advisor_issues"]],
@@ -261,7 +262,7 @@ def delivery_window():
             "`advisor_issues`.",
         )
         def identify_advisor_issues() -> int:
-            return tasks.identify_advisor_issues(context_day())
+            return post_delivery.identify_advisor_issues(context_day())
 
         @task(
             outlets=[REPORT_ASSETS["dq_results"]],
@@ -270,18 +271,18 @@ def delivery_window():
             "failing suite is a day-team finding, not a page.",
         )
         def validate_delivery_analytics() -> dict:
-            return tasks.validate_delivery_analytics(context_day())
+            return post_delivery.validate_delivery_analytics(context_day())
 
         @task(
             doc_md="**06:15**: delivery-receipt webhooks processed: receipt lag p95 and the share of sends "
             "with no receipt yet (`platform.webhook_receipts`)."
         )
         def check_receipt_processing() -> dict:
-            return tasks.check_receipt_processing(context_day())
+            return post_delivery.check_receipt_processing(context_day())
 
         @task(doc_md="**06:15**: engagement tracking operational: read receipts and engagement events.")
         def check_engagement_tracking() -> dict:
-            return tasks.check_engagement_tracking(context_day())
+            return post_delivery.check_engagement_tracking(context_day())
 
         @task(
             trigger_rule="all_done",
@@ -299,7 +300,7 @@ def delivery_window():
             doc_md="**06:30**: Great Expectations suite on the report row (one per day, the checkpoint's SLA).",
         )
         def validate_report_rows() -> dict:
-            return tasks.validate_report_rows(context_day())
+            return post_delivery.validate_report_rows(context_day())
 
         @task(
             trigger_rule="all_done",

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from delivery_window import store, window
+from delivery_window.checkpoint_task import record_items
 from delivery_window.connections import SLACK_DELIVERY_OPS
 from delivery_window.escalation import outbox
 from delivery_window.masking import masked_logger
@@ -18,7 +19,6 @@ from delivery_window.protocol import get_protocol
 from delivery_window.records import CheckResult, Status
 
 log = masked_logger(__name__)
-CRITICAL_SEVERITIES = frozenset({"severity_1", "immediate_page"})
 
 
 def _now() -> datetime:
@@ -26,133 +26,6 @@ def _now() -> datetime:
 
 
 # --- post-delivery (06:05 / 06:15 / 06:30) -----------------------------------------------------------------
-def verify_sla_checkpoint(day: date, run_id: str | None) -> dict[str, Any]:
-    """06:05: SLA, advisor groups processed, zero critical failures, quality rating maintained.
-
-    The SLA row goes to ``window_runs``; each of the four protocol items is a ``check_results`` row.
-    """
-    from delivery_window import checkpoint as cp
-    from delivery_window.checks.probes import probe_sender_numbers
-
-    p = get_protocol()
-    as_of = window.close(day, p)
-    with store.report_db() as conn:
-        targeted, _ = store.active_advisors(conn)
-        critical = [a for a in store.alerts(conn, day) if a["severity"] in CRITICAL_SEVERITIES]
-        row = cp.sla_checkpoint(day, store.attempts(conn, day), targeted, len(critical), as_of, p)
-        row.update(run_id=run_id, mode="replay" if _now() >= as_of else "live")
-        store.record_window_run(conn, row)
-        conn.commit()
-        # The business matrix on this SLA (< 95 %, < 90 %) is applied by the escalation follow-up DAG
-        # (delivery_window_escalations, every 5 min), which reads this row; see include/runbooks/README.md.
-        before = next(
-            (c for c in store.check_results(conn, day) if c["check_name"] == "check_sender_quality"), None
-        )
-    try:
-        quality = cp.quality_rating_maintained(
-            (before or {}).get("observed", {}).get("numbers") if before else None,
-            probe_sender_numbers(day, p),
-            p,
-        )
-    except Exception as exc:  # the WhatsApp API could not be asked: recorded, the checkpoint goes on
-        quality = CheckResult(
-            "check_whatsapp_quality_rating_maintained",
-            cp.PHASE_0605,
-            Status.ERROR,
-            f"{type(exc).__name__}: {exc}",
-        )
-    items = [
-        cp.sla_achieved(row),
-        cp.advisor_groups_processed(row),
-        cp.zero_critical_failures(critical),
-        quality,
-    ]
-    _record_items(day, items)
-    log.info("SLA %.3f%% (target %s%%): %s", row["sla_pct"], p.sla.target_pct, row["status"])
-    out = {k: str(v) if isinstance(v, (date, datetime)) else v for k, v in row.items()}
-    return {**out, "checkpoint": {c.check_name: str(c.status) for c in items}}
-
-
-def _record_items(day: date, items: list[CheckResult]) -> None:
-    with store.report_db() as conn:
-        for item in items:
-            store.record_check(conn, day, item, _now())
-            log.info("%s: %s — %s", item.check_name, item.status, item.message)
-
-
-def identify_advisor_issues(day: date) -> int:
-    """06:15: advisors who did not get today's content: who, why (error class), retryable → ``advisor_issues``."""
-    from delivery_window.checkpoint import advisor_issues_identified
-    from delivery_window.reports.advisor_issues import build_issues, summarize
-
-    as_of = window.close(day)
-    with store.report_db() as conn:
-        issues = build_issues(store.undelivered_advisors(conn, day, as_of))
-        store.record_advisor_issues(conn, day, issues)
-    _record_items(day, [advisor_issues_identified(summarize(issues))])
-    return len(issues)
-
-
-def check_receipt_processing(day: date) -> dict[str, Any]:
-    """06:15: delivery-receipt webhooks processed: receipt lag and sends still without a receipt."""
-    from delivery_window.checkpoint import receipt_processing
-    from delivery_window.window import at
-
-    with store.report_db() as conn:
-        obs = store.receipt_processing(conn, day, at(day, "analytics_checkpoint"))
-    result = receipt_processing(obs, get_protocol())
-    _record_items(day, [result])
-    return {"status": str(result.status), "message": result.message}
-
-
-def check_engagement_tracking(day: date) -> dict[str, Any]:
-    """06:15: engagement tracking operational: read receipts and engagement events arriving."""
-    from delivery_window.checkpoint import engagement_tracking
-    from delivery_window.window import at
-
-    with store.report_db() as conn:
-        obs = store.engagement_tracking(conn, day, at(day, "analytics_checkpoint"))
-    result = engagement_tracking(obs, get_protocol())
-    _record_items(day, [result])
-    return {"status": str(result.status), "message": result.message}
-
-
-def _run_dq(day: date, checkpoint_at: str) -> list[dict[str, Any]]:
-    """Run the suites of a checkpoint with GX on Postgres and record one ``dq_results`` row per suite."""
-    from delivery_window.quality.results import could_not_run
-    from delivery_window.quality.runner import delivery_db_url, run_suites
-    from delivery_window.quality.suites import suite_parameters, suites_at
-
-    names = suites_at(checkpoint_at)
-    try:
-        results = run_suites(names, day, suite_parameters(day, get_protocol()), delivery_db_url())
-    except Exception as exc:  # GX itself failed (import, context): every suite is recorded as not run
-        results = [could_not_run(n, exc) for n in names]
-    with store.report_db() as conn:
-        for r in results:
-            store.record_dq_result(conn, day, r, _now())
-    for r in results:
-        log.info(
-            "suite %s: %s %s", r["suite"], "passed" if r["success"] else "FAILED", r["failed_expectations"]
-        )
-    return results
-
-
-def validate_delivery_analytics(day: date) -> dict[str, Any]:
-    """06:15: the delivery analytics summary reviewed: GX suites on the attempts and report rows."""
-    from delivery_window.checkpoint import analytics_reviewed
-    from delivery_window.quality.suites import suites_at
-
-    results = _run_dq(day, get_protocol().times.analytics_checkpoint)
-    _record_items(day, [analytics_reviewed(results, suites_at(get_protocol().times.analytics_checkpoint))])
-    return {r["suite"]: r["failed_expectations"] for r in results}
-
-
-def validate_report_rows(day: date) -> dict[str, Any]:
-    """06:30: GX suites on the daily report row (one per day, the checkpoint's SLA)."""
-    return {r["suite"]: r["failed_expectations"] for r in _run_dq(day, get_protocol().times.final_report)}
-
-
 def _report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
     """Everything the report (final=False) or the handoff (final=True) is built from, as recorded.
 
@@ -274,7 +147,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
             },
         )
     undocumented = [x["incident_id"] for x in day_incidents if not x["timeline"]]
-    _record_items(
+    record_items(
         day,
         [
             CheckResult(
@@ -348,7 +221,7 @@ def hand_off_to_day_team(day: date) -> dict[str, Any]:
         for section, content in sections.items():
             store.record_handoff(conn, day, section, content, now)
     counts = sections["pending_issues"]["counts"]
-    _record_items(
+    record_items(
         day,
         [
             cp.final_report_item(
