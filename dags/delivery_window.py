@@ -25,7 +25,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup, dag, task
 
-from delivery_window import checkpoint_task, tasks
+from delivery_window import checkpoint_task
 from delivery_window.callbacks import task_failure_alert
 from delivery_window.checkpoint import checkpoint_deadline, notify_checkpoint_late
 from delivery_window.checks.probes import CHECKS, runbook_for
@@ -34,7 +34,7 @@ from delivery_window.escalation import follow_up
 from delivery_window.migrate import migrate_report_schema
 from delivery_window.monitor import task as monitor_task
 from delivery_window.protocol import get_protocol
-from delivery_window.reports import post_delivery
+from delivery_window.reports import assemble, handoff_task, post_delivery, summary
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks import pre_window
@@ -292,7 +292,7 @@ def delivery_window():
             "priority; incidents documented; performance trends (7/30 days).",
         )
         def generate_daily_report(**context) -> str:
-            return tasks.generate_daily_report(context_day(), phases=selected_phases(context["params"]))
+            return assemble.generate_daily_report(context_day(), phases=selected_phases(context["params"]))
 
         @task(
             trigger_rule="all_done",
@@ -309,14 +309,14 @@ def delivery_window():
             "advisor_issues, infrastructure_changes, previous 24 h incident log, pending issues (by priority).",
         )
         def hand_off_to_day_team() -> dict:
-            return tasks.hand_off_to_day_team(context_day())
+            return handoff_task.hand_off_to_day_team(context_day())
 
         @task(
             trigger_rule="all_done",
             doc_md="Post the report to #delivery-ops once; retry any notification still pending.",
         )
         def post_daily_summary(**context) -> dict:
-            return tasks.post_daily_summary(context_day(), dry_run=context["params"]["dry_run"])
+            return summary.post_daily_summary(context_day(), dry_run=context["params"]["dry_run"])
 
         checkpoint = verify_sla_checkpoint()
         wait_until("delivery_end") >> checkpoint

@@ -1,32 +1,22 @@
-"""Task bodies: fetch, call a pure function, record, act. The DAG file only wires these.
+"""06:30: the daily report assembled from what the day recorded: row, text table, Markdown document, PNG chart.
 
-Each takes plain values (the delivery date, flags) so it can be called from a test without Airflow's
-context. Every one records what it saw in ``delivery_ops`` before deciding anything.
+``report_inputs`` and ``findings_of`` are shared with the handoff (``reports.handoff_task``), so the report and
+the handoff are built from the same records; the rendering itself is pure (``reports.daily``, ``reports.chart``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from delivery_window import store, window
 from delivery_window.checkpoint_task import record_items
-from delivery_window.connections import SLACK_DELIVERY_OPS
-from delivery_window.escalation import outbox
-from delivery_window.masking import masked_logger
+from delivery_window.escalation.clock import utcnow
 from delivery_window.protocol import get_protocol
 from delivery_window.records import CheckResult, Status
 
-log = masked_logger(__name__)
 
-
-def _now() -> datetime:
-    return datetime.now(ZoneInfo("UTC"))
-
-
-# --- post-delivery (06:05 / 06:15 / 06:30) -----------------------------------------------------------------
-def _report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
+def report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
     """Everything the report (final=False) or the handoff (final=True) is built from, as recorded.
 
     The report leaves out what only exists after it (06:30 items, the report-row suite); the handoff leaves
@@ -57,7 +47,8 @@ def _report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
     }
 
 
-def _findings(i: dict[str, Any]):
+def findings_of(i: dict[str, Any]):
+    """The day's findings (``reports.findings.collect``) from the inputs ``report_inputs`` read."""
     from delivery_window.reports.findings import collect
 
     return collect(
@@ -85,13 +76,13 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     p = get_protocol()
     pdv = p.post_delivery_verification
     with store.report_db() as conn:
-        i = _report_inputs(conn, day, final=False)
+        i = report_inputs(conn, day, final=False)
         points = chart.series(store.minute_series(conn, day, at(day, "delivery_start"), window.close(day, p)))
         day_incidents = store.incidents_of(conn, day)
     summary = daily.build_summary(
         i["window_run"], i["alerts"], i["checks"], i["decision"], i["advisor_summary"]["count"]
     )
-    findings = _findings(i)
+    findings = findings_of(i)
     by_name = {c["check_name"]: c for c in i["checks"]}
     receipts = (by_name.get("confirm_delivery_receipt_webhook_processing") or {}).get("observed") or {}
     engagement = (by_name.get("verify_engagement_tracking_operational") or {}).get("observed") or {}
@@ -143,7 +134,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
                 "report_markdown": markdown,
                 "chart_png": png.png,
                 "chart_error": png.error,
-                "generated_at": _now(),
+                "generated_at": utcnow(),
             },
         )
     undocumented = [x["incident_id"] for x in day_incidents if not x["timeline"]]
@@ -181,62 +172,6 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     return markdown
 
 
-def hand_off_to_day_team(day: date) -> dict[str, Any]:
-    """06:30: the handoff log: the four required sections, the 24 h incident log and pending issues."""
-
-    from delivery_window import checkpoint as cp
-    from delivery_window.reports.handoff import build_sections
-    from delivery_window.window import at, tz
-
-    p = get_protocol()
-    until = at(day, "final_report")
-    since = until - timedelta(
-        minutes=p.shift_handoff.incoming_engineer_briefing.incident_log_lookback_minutes
-    )
-    with store.report_db() as conn:
-        i = _report_inputs(conn, day, final=True)
-        report = store.execute(conn, "select_daily_report", {"delivery_date": day})
-        summary = report[0]["summary"] if report else None
-        if summary is None:  # no report row (its task failed): hand off from the records alone
-            from delivery_window.reports.daily import build_summary
-
-            summary = build_summary(
-                i["window_run"], i["alerts"], i["checks"], i["decision"], i["advisor_summary"]["count"]
-            )
-        sections = build_sections(
-            summary=summary,
-            incidents=store.incidents_of(conn, day),
-            advisor_summary=i["advisor_summary"],
-            runbook_steps=store.runbook_runs(conn, day),
-            incident_log=store.incident_log(conn, day, since, until),
-            alert_log=store.alert_log(conn, since, until),
-            since=since,
-            until=until,
-            open_incidents=i["open_incidents"],
-            findings=_findings(i),
-            protocol=p,
-            tz=tz(),
-        )
-        now = _now()
-        for section, content in sections.items():
-            store.record_handoff(conn, day, section, content, now)
-    counts = sections["pending_issues"]["counts"]
-    record_items(
-        day,
-        [
-            cp.final_report_item(
-                "hand_off_to_day_team_with_summary",
-                report is not None and bool(report),
-                f"{len(sections)} handoff sections written; findings: "
-                + ", ".join(f"{k} {v}" for k, v in counts.items())
-                + ("" if report else "; no daily report row to summarise"),
-                {"sections": list(sections), "findings": counts},
-            )
-        ],
-    )
-    return counts
-
-
 def _plain(value: Any) -> Any:
     from decimal import Decimal
 
@@ -245,30 +180,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
-
-
-def post_daily_summary(day: date, dry_run: bool = False) -> dict[str, Any]:
-    """Post the report to #delivery-ops once per day (outbox), and retry anything still pending."""
-    from delivery_window.reports.daily import slack_payload
-
-    with store.report_db() as conn:
-        report = store.execute(conn, "select_daily_report", {"delivery_date": day})[0]
-        s = report["summary"]
-        outbox.enqueue(
-            conn,
-            day,
-            dedup_key=f"slack:delivery_window:{day}:daily_summary",
-            channel=SLACK_DELIVERY_OPS,
-            kind="slack_message",
-            payload=slack_payload(
-                day.isoformat(),
-                s,
-                report["report_text"],
-                s.get("minute_attempts", []),
-                s.get("minute_failed", []),
-            ),
-            at=_now(),
-        )
-        conn.commit()
-        result = outbox.flush(conn, day, dry_run=dry_run)
-    return {"sent": result.sent, "dry_run": result.dry_run, "still_pending": len(result.failed)}
