@@ -38,9 +38,9 @@ from delivery_window.reports import assemble, handoff_task, post_delivery, summa
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks import pre_window
-from delivery_window.runbooks.groups import CHOSEN_RUNBOOKS, chain_runbooks
 from delivery_window.runbooks.run import choose_runbooks
 from delivery_window.window import context_day, window_at
+from delivery_window.wiring.runbook_groups import CHOSEN_RUNBOOKS, chain_runbooks
 
 P = get_protocol()
 RUNBOOKS = list(P.runbooks)

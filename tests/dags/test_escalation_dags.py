@@ -73,7 +73,7 @@ def test_follow_up_dag_runs_every_few_minutes_and_is_bounded(bag):
 
 
 def test_approval_mode():
-    from delivery_window.runbooks.approval import approval_mode
+    from delivery_window.wiring.approval import approval_mode
 
     assert approval_mode("hitl_when_scheduled", "scheduled", True) == "hitl"
     assert approval_mode("hitl_when_scheduled", "scheduled", False) == "auto"  # catching up on a past window

@@ -26,6 +26,8 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 
+from delivery_window.runbooks import run
+
 APPROVAL_MODES = ("hitl_when_scheduled", "hitl", "auto")
 
 
@@ -56,7 +58,6 @@ class RunbookApprovalOperator(ApprovalOperator):
 
     def execute(self, context: Any) -> Any:
         from delivery_window.escalation.clock import utcnow
-        from delivery_window.runbooks import run
         from delivery_window.window import at, context_day
 
         day = context_day()
@@ -94,7 +95,6 @@ class RunbookApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from delivery_window.runbooks import run
         from delivery_window.window import context_day
 
         result = super().execute_complete(context=context, event=event)

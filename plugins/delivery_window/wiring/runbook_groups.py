@@ -1,4 +1,4 @@
-"""Runbooks as Airflow TaskGroups (DAG wiring helpers; the work is in ``runbooks.run`` and ``runbooks.steps``).
+"""Runbooks as Airflow TaskGroups (DAG wiring; the work is in ``runbooks.run`` and ``runbooks.steps``).
 
 Each runbook ``<name>`` becomes the TaskGroup ``run_<name>``::
 
@@ -6,7 +6,7 @@ Each runbook ``<name>`` becomes the TaskGroup ``run_<name>``::
 
 * ``activate_runbook`` opens (or joins) the incident ``<date>:<name>``; it is the branch target, and skips itself
   when the branch did not choose it (see ``_activate``).
-* a step listed in ``requires_approval`` is preceded by a HITL approval (``runbooks.approval``).
+* a step listed in ``requires_approval`` is preceded by a HITL approval (``wiring.approval``).
 * each step records its outcome (``runbook_runs``, incident timeline) and fails the task when it did not work;
   the later steps then do not run.
 * a step whose action the day's pre-window remediation already took (the same number paused, the same fallback
@@ -28,8 +28,9 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, task
 
 from delivery_window.protocol import Protocol
-from delivery_window.runbooks.approval import RunbookApprovalOperator
+from delivery_window.runbooks import run
 from delivery_window.runbooks.steps import STEPS
+from delivery_window.wiring.approval import RunbookApprovalOperator
 
 ACTIVATE, CLOSE = "activate_runbook", "close_runbook"
 CHOSEN_RUNBOOKS = "chosen_runbooks"  # XCom key the branch pushes: the runbook names it chose, in order
@@ -46,7 +47,6 @@ def _activate(name: str, chooser_id: str, **context) -> dict:
     (XCom ``chosen_runbooks`` of the branch task)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     chosen = context["ti"].xcom_pull(task_ids=chooser_id, key=CHOSEN_RUNBOOKS) or []
@@ -56,7 +56,6 @@ def _activate(name: str, chooser_id: str, **context) -> dict:
 
 
 def _step(name: str, step: str) -> dict:
-    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     return run.run_runbook_step(name, step, context_day())
@@ -74,7 +73,6 @@ def _require_activated(context) -> None:
 
 
 def _verify(name: str, **context) -> dict:
-    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     _require_activated(context)
@@ -82,7 +80,6 @@ def _verify(name: str, **context) -> dict:
 
 
 def _close(name: str, **context) -> dict:
-    from delivery_window.runbooks import run
     from delivery_window.window import context_day
 
     _require_activated(context)
