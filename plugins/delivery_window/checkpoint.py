@@ -254,12 +254,6 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------------------
 # DeadlineAlert callback (runs on the triggerer; must stay importable from the installed package)
 # ---------------------------------------------------------------------------------------------------------
-def _slack_conn(purpose: str) -> str:
-    from delivery_window.connections import SLACK_BY_PURPOSE
-
-    return SLACK_BY_PURPOSE[purpose]
-
-
 def late_day(dag_run: dict[str, Any]) -> date:
     """The delivery date of the run in a deadline context (``DAGRunResponse`` JSON)."""
     from delivery_window.window import delivery_date_for
@@ -268,16 +262,6 @@ def late_day(dag_run: dict[str, Any]) -> date:
     ref = dag_run.get("logical_date") or dag_run.get("run_after")
     when = datetime.fromisoformat(str(ref).replace("Z", "+00:00"))
     return delivery_date_for(when, conf.get("delivery_date"))
-
-
-def late_notice(day: date, run_id: str, deadline: str | None, protocol: Protocol) -> dict[str, Any]:
-    """The Slack message of a late 06:05 checkpoint."""
-    text = (
-        f":hourglass: {day}: the 06:05 SLA checkpoint (post_delivery.verify_sla_checkpoint) has not completed "
-        f"by {deadline or 'its deadline'} (run {run_id}). The SLA is unverified: check the run and the "
-        f"window_runs row by hand."
-    )
-    return {"text": text}
 
 
 async def notify_checkpoint_late(context: dict[str, Any] | None = None, **_: Any) -> str:
@@ -289,7 +273,7 @@ async def notify_checkpoint_late(context: dict[str, Any] | None = None, **_: Any
 
 def _notify_checkpoint_late(context: dict[str, Any]) -> str:
     from delivery_window import store
-    from delivery_window.escalation import outbox
+    from delivery_window.escalation import engine
     from delivery_window.protocol import get_protocol
 
     p = get_protocol()
@@ -299,17 +283,9 @@ def _notify_checkpoint_late(context: dict[str, Any]) -> str:
     with store.report_db() as conn:
         if store.window_run(conn, day):
             return f"{day}: checkpoint completed, no notice"
-        outbox.enqueue(
-            conn,
-            day,
-            dedup_key=f"slack:delivery_window:{day}:checkpoint_0605_late",
-            channel=_slack_conn(p.post_delivery_verification.deadline_slack),
-            kind="slack_message",
-            payload=late_notice(day, str(dag_run.get("dag_run_id")), deadline, p),
-            at=datetime.now(UTC),
-        )
+        engine.on_checkpoint_late(conn, day, str(dag_run.get("dag_run_id")), deadline, datetime.now(UTC), p)
         conn.commit()
-        result = outbox.flush(conn, day)
+        result = engine.send_pending(conn, day)
     return f"{day}: checkpoint late, notice sent={result.sent} pending={len(result.failed)}"
 
 

@@ -400,6 +400,32 @@ class AlertRule(_Frozen):
         return self.level
 
 
+# The labels an alert carries for grouping, inhibition and silences (Alertmanager's vocabulary).
+AlertLabel = Literal["rule", "scope", "level", "runbook"]
+ALERT_LABELS: tuple[str, ...] = AlertLabel.__args__
+
+
+class Grouping(_Frozen):
+    """Alertmanager's group_wait / group_interval over the alerts of one incident (one group per incident)."""
+
+    group_wait_seconds: Seconds
+    group_interval_seconds: Seconds
+
+
+class InhibitRule(_Frozen):
+    """Alertmanager inhibit rule: a firing alert matching ``source_match`` mutes alerts matching ``target_match``
+    whose ``equal`` labels have the same values. A matcher maps a label to the values it accepts."""
+
+    source_match: dict[AlertLabel, tuple[Text, ...]]
+    target_match: dict[AlertLabel, tuple[Text, ...]]
+    equal: tuple[AlertLabel, ...] = ()
+
+
+class SilencePolicy(_Frozen):
+    may_mute_severity_1: Annotated[bool, Strict()]
+    max_duration_hours: PositiveInt
+
+
 class Trigger(_Frozen):
     rule: AlertRuleName
     condition: Ident
@@ -756,6 +782,9 @@ class Protocol(_Frozen):
     dashboard_monitoring: DashboardMonitoring
     alert_thresholds: AlertThresholds
     alert_rules: dict[AlertRuleName, AlertRule]
+    grouping: Grouping
+    inhibit_rules: tuple[InhibitRule, ...]
+    silences: SilencePolicy
     runbook_priority: tuple[RunbookKey, ...]
     check_runbooks: dict[Ident, RunbookKey]
     go_no_go: GoNoGo
@@ -799,6 +828,7 @@ class Protocol(_Frozen):
         self._check_schedule()
         self._check_times_agree()
         self._check_alerts()
+        self._check_inhibit_rules()
         self._check_escalation_levels()
         self._check_business_rows()
         self._check_role_phones()
@@ -857,6 +887,25 @@ class Protocol(_Frozen):
                         level=level,
                         section=section,
                     )
+
+    def _check_inhibit_rules(self) -> None:
+        known = {"rule": set(self.alert_rules), "level": set(AlertLevel.__args__), "runbook": set(RUNBOOK_KEYS)}
+        for index, rule in enumerate(self.inhibit_rules):
+            for side in ("source_match", "target_match"):
+                for label, values in getattr(rule, side).items():
+                    bad = sorted(set(values) - known[label]) if label in known else []
+                    if bad:
+                        raise _reference_error(
+                            f"inhibit_rules[{index}].{side}.{label}",
+                            "unknown {label} {bad}; known: {known}",
+                            label=label,
+                            bad=", ".join(bad),
+                            known=", ".join(sorted(known[label])),
+                        )
+            if not rule.source_match or not rule.target_match:
+                raise _reference_error(
+                    f"inhibit_rules[{index}]", "needs a source_match and a target_match (an empty one mutes all)"
+                )
 
     def _check_escalation_levels(self) -> None:
         previous = -1

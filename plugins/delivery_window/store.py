@@ -380,9 +380,36 @@ def mark_escalation_notified(conn, dedup_key: str, status: str, last_error: str 
     )
 
 
-def sync_escalations_from_outbox(conn, day: date) -> None:
-    """Ledger rows whose message the outbox already sent (or tried) take its state."""
-    execute(conn, "sync_escalations_from_outbox", {"delivery_date": day})
+def record_alert_routing(conn, day: date, routes: dict[tuple[str, str], tuple[str, str | None]]) -> None:
+    """Write how each alert went out: (rule, scope) -> (routing, by); see escalation.routing."""
+    for (rule, scope), (routing, by) in sorted(routes.items()):
+        execute(
+            conn,
+            "update_alert_routing",
+            {
+                "delivery_date": day,
+                "rule": rule,
+                "scope": scope,
+                "routing": routing,
+                "inhibited_by": by if routing == "inhibited" else None,
+                "silenced_by": by if routing == "silenced" else None,
+            },
+        )
+
+
+def silences(conn, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Silences overlapping [since, until), expired ones included."""
+    return execute(conn, "select_silences", {"since": since, "until": until})
+
+
+def insert_silence(conn, row: dict[str, Any]) -> str:
+    """Store a validated silence; returns its id."""
+    return str(execute(conn, "insert_silence", {**row, "matchers": _json(row["matchers"])})[0]["silence_id"])
+
+
+def expire_silence(conn, silence_id: int, at: datetime) -> bool:
+    """Stop a silence at ``at``; False when there is no such unexpired silence."""
+    return bool(execute(conn, "expire_silence", {"silence_id": silence_id, "at": at}))
 
 
 def followup_days(conn, since: date) -> list[date]:

@@ -81,9 +81,10 @@ def test_a_first_alert_writes_the_ledger_before_anything_is_sent(conn, db_url):
     enqueued = engine.on_alert_fired(conn, day, firing, P)
     conn.commit()
     rows = ledger(conn, day)
+    batch = "20260910T003200Z"  # 06:02 IST: the incident's first alert batch
     assert set(enqueued) == {
-        f"delivery_window:{day}:whatsapp_api_unavailable:overall",
-        f"slack:delivery_window:{day}:whatsapp_api_unavailable:overall",
+        f"delivery_window:{day}:delivery_failure:alerts:{batch}:pagerduty",
+        f"delivery_window:{day}:delivery_failure:alerts:{batch}:critical_incidents",
         f"status_page_update:{day}:delivery_failure:status_page:internal:degraded",
     }
     assert all(rows[k][2] == "pending" for k in enqueued)  # in the ledger, not sent yet
@@ -136,7 +137,7 @@ def test_a_failed_send_stays_pending_and_is_retried_once_the_channel_is_back(con
     down = Recorder(fail_kind="slack_message")
     result = engine.follow_up(conn, day, at(day, "06:04"), P, sender=down)
     assert {k for _, k, _ in down.sent} == {"pagerduty_event", "status_page_update"}  # PagerDuty still pages
-    post = f"slack:delivery_window:{day}:failure_rate_2m:overall"
+    post = f"delivery_window:{day}:delivery_failure:alerts:20260912T003300Z:critical_incidents"  # war room
     assert post in result.failed
     row = next(r for r in store.escalations(conn, day) if r["dedup_key"] == post)
     assert (row["status"], row["attempts"], row["last_error"]) == (
@@ -171,7 +172,7 @@ def test_resolution_cancels_the_steps_not_yet_due_and_resolves_the_pages(conn):
     assert statuses["pagerduty:resolve"] == "sent" and statuses["status_page:internal:resolved"] == "sent"
     assert len(result.cancelled) >= 4
     events = [(p["dedup_key"], p["action"]) for _, k, p in rec.sent if k == "pagerduty_event"]
-    key = f"delivery_window:{day}:whatsapp_api_unavailable:overall"
+    key = f"delivery_window:{day}:delivery_failure"  # the incident's one PagerDuty key
     assert events == [(key, "trigger"), (key, "resolve")]
     later = Recorder()
     engine.follow_up(conn, day, at(day, "08:00"), P, sender=later)
@@ -296,7 +297,7 @@ def test_an_approval_request_is_posted_and_a_human_approval_acknowledges_the_pag
         for _, k, p in rec.sent
         if k == "pagerduty_event" and p["action"] == "acknowledge"
     ]
-    assert acks == [(f"delivery_window:{day}:db_connection_failures:overall", "acknowledge")]
+    assert acks == [(f"delivery_window:{day}:database_emergency", "acknowledge")]
 
 
 def _failure_context(day: date, dry_run: bool):

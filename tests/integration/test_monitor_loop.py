@@ -8,15 +8,16 @@ Dates 2026-10-17 .. 2026-10-19 belong to these tests.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 
 from delivery_window import window
 from delivery_window.connections import sandbox_connections
+from delivery_window.escalation import keys
 from delivery_window.migrate import apply_migrations
-from delivery_window.monitor import loop, metrics, posts, rules, source
+from delivery_window.monitor import loop, metrics, source
 from delivery_window.protocol import get_protocol
 from delivery_window.sandbox.scenarios import generate_day, write_day
 from delivery_window.sandbox.server import Sandbox
@@ -26,7 +27,14 @@ SAME_DATA_DAY = date(2026, 10, 17)
 DB_FAILURE_DAY = date(2026, 10, 18)
 TEMPLATE_DAY = date(2026, 10, 19)
 DB_AND_BURST_DAY = date(2026, 9, 20)
-_REPORT_TABLES = ("metric_ticks", "alerts", "notifications", "incidents", "template_observations")
+_REPORT_TABLES = (
+    "metric_ticks",
+    "alerts",
+    "notifications",
+    "escalations",
+    "incidents",
+    "template_observations",
+)
 
 
 class FakeClock:
@@ -224,7 +232,7 @@ def test_a_resumed_monitor_reports_the_peak_rate_of_the_ticks_before_its_retry(d
     with psycopg.connect(db_url) as conn:
         (payload,) = conn.execute(
             "SELECT payload FROM delivery_ops.notifications WHERE delivery_date = %s AND dedup_key = %s",
-            (SAME_DATA_DAY, posts.status_key(SAME_DATA_DAY, "closed")),
+            (SAME_DATA_DAY, keys.status_key(SAME_DATA_DAY, "closed")),
         ).fetchone()
     assert "peak 98,765/min" in json.dumps(payload)
 
@@ -256,11 +264,11 @@ def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url, mon
     clock = live_clock(day)
     clock.hooks.append((window.at(day, "delivery_start") + timedelta(minutes=2, seconds=3), write_burst))
     sent = []  # (clock time, channel, kind, payload): what left the outbox, and when
-    real_flush = loop.notify.flush
+    real_send = loop.engine.send_pending
     monkeypatch.setattr(
-        loop.notify,
-        "flush",
-        lambda conn, day, dry_run=False, backoff=None: real_flush(
+        loop.engine,
+        "send_pending",
+        lambda conn, day, dry_run=False, backoff=None: real_send(
             conn, day, dry_run=dry_run, sender=lambda *a: sent.append((clock.now(), *a)), backoff=backoff
         ),
     )
@@ -275,8 +283,9 @@ def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url, mon
     with psycopg.connect(db_url) as conn:
         fired_at, created_at = conn.execute(
             "SELECT a.first_fired_at, n.created_at FROM delivery_ops.alerts a JOIN delivery_ops.notifications n "
-            "ON n.dedup_key = a.dedup_key WHERE a.delivery_date = %s AND a.rule = 'failure_rate_2m'",
-            (day,),
+            "ON n.payload->>'dedup_key' = %s AND n.kind = 'pagerduty_event' "
+            "WHERE a.delivery_date = %s AND a.rule = 'failure_rate_2m'",
+            (keys.page_key(keys.incident_id(day, "delivery_failure")), day),
         ).fetchone()
     assert fired_at == created_at == window.at(day, "delivery_start") + timedelta(minutes=2, seconds=10)
 
@@ -297,11 +306,11 @@ def database_away(monkeypatch, day: date) -> tuple[tuple[datetime, datetime], li
     monkeypatch.setattr(source, "iter_changes", flaky)
     sent = []
     monkeypatch.setattr(loop.outbox, "send_via_providers", lambda *a: sent.append(a))
-    real_flush = loop.notify.flush
+    real_send = loop.engine.send_pending
     monkeypatch.setattr(
-        loop.notify,
-        "flush",
-        lambda conn, day, dry_run=False, backoff=None: real_flush(
+        loop.engine,
+        "send_pending",
+        lambda conn, day, dry_run=False, backoff=None: real_send(
             conn, day, dry_run=dry_run, sender=lambda *a: sent.append(a), backoff=backoff
         ),
     )
@@ -333,17 +342,26 @@ def test_database_failures_fire_sev1_and_page_directly(db_url, monkeypatch):
         ).fetchall()
         assert alerts == [("db_connection_failures", "severity_1", start + timedelta(minutes=2, seconds=30))]
         # paged while the database was down (directly), then recorded as sent so no flush repeats it
-        key = rules.dedup_key(DB_FAILURE_DAY, "db_connection_failures", "overall")
+        incident = keys.incident_id(DB_FAILURE_DAY, "database_emergency")
         assert [a[2]["dedup_key"] for a in sent if a[1] == "pagerduty_event"] == [
-            key
+            keys.page_key(incident)
         ]  # once: never re-flushed
+        stamp = (start + timedelta(minutes=2, seconds=30)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        page, post = (keys.group_message_key(incident, stamp, c) for c in ("pagerduty", "critical_incidents"))
         status = dict(
             conn.execute(
                 "SELECT dedup_key, status FROM delivery_ops.notifications WHERE dedup_key IN (%s, %s)",
-                (key, f"slack:{key}"),
+                (page, post),
             ).fetchall()
         )
-        assert status == {key: "sent", f"slack:{key}": "sent"}
+        assert status == {page: "sent", post: "sent"}
+        ledger = dict(
+            conn.execute(
+                "SELECT dedup_key, status FROM delivery_ops.escalations WHERE dedup_key IN (%s, %s)",
+                (page, post),
+            ).fetchall()
+        )
+        assert ledger == status  # on the ledger too: one route, even when the database was away
         backfilled = conn.execute(
             "SELECT count(*) FROM delivery_ops.metric_ticks WHERE delivery_date = %s AND scope = 'overall' "
             "AND tick_at BETWEEN %s AND %s",
@@ -439,7 +457,8 @@ def test_live_monitor_records_a_template_change_and_pushes_datadog_gauges(db_url
         "investigate_root_cause_immediately",
     } <= set(steps)
     war_room = [json.dumps(r["json"]) for r in sandbox.requests("slack") if "war-room" in r["path"]]
-    assert sum("template_status_change" in s for s in war_room) == 2 and len(war_room) == 2
+    # the two alerts of one incident and one tick: one grouped post naming both
+    assert len(war_room) == 1 and all(f"daily_brief_seg2:{lang}" in war_room[0] for lang in ("en", "hi"))
 
     # A replay of the day (the API no longer tells what it said then) reaches the same alerts from the records.
     clear_report(db_url, TEMPLATE_DAY, keep=("template_observations",))

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from delivery_window.connections import SLACK_BY_PURPOSE
+from delivery_window.escalation import keys
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import AlertRef, IncidentFacts
 from delivery_window.escalation.plan import plan_incident, sendable
@@ -50,31 +52,26 @@ def test_planning_is_deterministic_and_keys_are_unique():
     assert all(len(r.dedup_key) <= 255 for r in a)
 
 
-def test_the_alert_page_and_post_are_level_1_and_reuse_the_monitors_keys():
+def test_the_alert_page_and_post_are_level_1_under_the_incidents_key():
     rows = by_source(plan_incident(incident(), P, T0))
-    alert = {r.channel: r for r in rows["alert:whatsapp_api_unavailable:overall"]}
-    assert alert["pagerduty"].dedup_key == f"delivery_window:{DAY}:whatsapp_api_unavailable:overall"
-    assert (
-        alert["slack:#delivery-war-room"].dedup_key
-        == f"slack:delivery_window:{DAY}:whatsapp_api_unavailable:overall"
+    alert = {r.channel: r for r in rows["alerts:whatsapp_api_unavailable:overall"]}
+    assert alert["pagerduty"].payload["dedup_key"] == f"delivery_window:{DAY}:delivery_failure"
+    assert alert["pagerduty"].dedup_key == keys.group_message_key(
+        f"{DAY}:delivery_failure", "20260901T003200Z", "pagerduty"
     )
+    assert alert["slack:#delivery-war-room"].dedup_key.endswith(":critical_incidents")
     assert "chain:level_1_primary_on_call" not in rows  # no second page for the same alert
 
 
-@pytest.mark.parametrize("rule", sorted(P.alert_rules))
-def test_the_ledger_plans_each_alert_message_under_the_monitors_key_and_channel(rule):
-    """The monitor sends an alert's messages at once; the follow-up plans the same ones (a replay, a missed send):
-    same dedup keys on the same connections, so the outbox keeps one of each and the ledger tracks what was sent."""
-    from delivery_window.escalation.plan import alert_rows
-    from delivery_window.monitor import posts
-    from delivery_window.records import Firing
-
+@pytest.mark.parametrize("rule", sorted(r for r in P.alert_rules if P.alert_rules[r].runbook))
+def test_each_rule_of_an_incident_posts_to_the_war_room_and_its_own_channel(rule):
     level = P.alert_rules[rule].level
-    sent = posts.alert_messages(DAY, Firing(rule, "overall", level, T0, "s", {}), P, None)
-    planned = alert_rows(DAY.isoformat(), None, AlertRef(rule, "overall", level, T0), P)
-    assert sorted((m["dedup_key"], m["channel"]) for m in sent) == sorted(
-        (r.dedup_key, r.conn_id) for r in planned
-    )
+    f = incident(alerts=(AlertRef(rule, "overall", level, T0),), runbook=P.alert_rules[rule].runbook)
+    rows = [r for r in plan_incident(f, P, T0) if r.source.startswith("alerts:")]
+    channels = {r.conn_id for r in rows}
+    assert "slack_war_room" in channels
+    assert SLACK_BY_PURPOSE[P.alert_rules[rule].slack] in channels
+    assert ("pagerduty_events" in channels) == P.alert_rules[rule].page
 
 
 def test_an_unresolved_critical_incident_escalates_and_notifies_advisors_every_15_minutes():
@@ -103,8 +100,8 @@ def test_an_unresolved_critical_incident_escalates_and_notifies_advisors_every_1
     assert datetime.fromisoformat(second["eta"]) == T0 + 45 * M + S  # estimate passed: the next update
     assert {r.status for r in rows} == {"pending"}
     assert [r.source for r in sendable(rows, T0 + 15 * M)] == [
-        "alert:whatsapp_api_unavailable:overall",
-        "alert:whatsapp_api_unavailable:overall",
+        "alerts:whatsapp_api_unavailable:overall",
+        "alerts:whatsapp_api_unavailable:overall",
         "status_page:internal:degraded",
         "chain:level_2_secondary_engineer",
         "chain:level_2_secondary_engineer",
@@ -120,7 +117,7 @@ def test_resolution_cancels_what_was_not_due_and_resolves_pagerduty_and_the_stat
     assert {r.status for r in src["status_page:advisor_facing:degraded"]} == {"cancelled"}
     (resolve,) = src["pagerduty:resolve"]
     assert resolve.payload["action"] == "resolve"
-    assert resolve.payload["dedup_key"] == f"delivery_window:{DAY}:whatsapp_api_unavailable:overall"
+    assert resolve.payload["dedup_key"] == f"delivery_window:{DAY}:delivery_failure"  # the incident's one key
     assert resolve.due_at == T0 + 5 * M and resolve.status == "pending"
     (page,) = src["status_page:internal:resolved"]
     assert page.payload["state"] == "resolved" and page.payload["page"] == "status.internal.projectone.ai"

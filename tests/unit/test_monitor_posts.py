@@ -1,16 +1,13 @@
-"""What the monitor sends (pure): #delivery-ops status lines, alert messages, response steps, Datadog gauges."""
+"""What the monitor reports (pure): status-line figures, response steps, Datadog gauges."""
 
 from __future__ import annotations
 
 from attempts_factory import DAY, at, attempts
 
-from delivery_window.connections import (
-    PAGERDUTY,
-    SLACK_DELIVERY_OPS,
-    SLACK_ENGINEERING_ALERTS,
-    SLACK_WAR_ROOM,
-)
-from delivery_window.monitor import metrics, posts, rules
+from delivery_window.connections import SLACK_DELIVERY_OPS
+from delivery_window.escalation.model import LEVEL_SEVERITY, worst
+from delivery_window.escalation.posts import status_row
+from delivery_window.monitor import metrics, posts
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Firing
 
@@ -39,53 +36,22 @@ def test_status_posts_open_every_minute_and_close():
 
 
 def test_status_posts_have_deterministic_keys_and_go_to_delivery_ops():
+    """The monitor reports figures; the escalation engine words the line under a deterministic key."""
     s = snap()
-    opened = posts.opened_post(DAY, TICKS[0], 2000, P)
-    minute = posts.minute_post(DAY, s, {}, P)
-    closed = posts.closed_post(DAY, s, 2000, 430, {("failure_rate_2m", "overall"): "immediate_page"}, P)
-    assert [m["dedup_key"] for m in (opened, minute, closed)] == [
+    opened = status_row(DAY, "opened", posts.figures(s, 2000, 0, {}), P)
+    minute = status_row(DAY, "minute", posts.figures(s, 2000, 0, {}), P)
+    fired = {("failure_rate_2m", "overall"): "immediate_page"}
+    closed = status_row(DAY, "closed", posts.figures(s, 2000, 430, fired), P)
+    assert [m.dedup_key for m in (opened, minute, closed)] == [
         "slack:delivery_window:2026-11-25:status:opened",
         "slack:delivery_window:2026-11-25:status:0602",
         "slack:delivery_window:2026-11-25:status:closed",
     ]
-    assert {m["channel"] for m in (opened, minute, closed)} == {SLACK_DELIVERY_OPS}
-    assert minute["payload"]["text"].startswith("06:02 IST · 330 attempts")
+    assert {m.conn_id for m in (opened, minute, closed)} == {SLACK_DELIVERY_OPS}
+    assert minute.payload["text"].startswith("06:02 IST · 330 attempts")
     assert (
-        "Alerts: 1 (failure_rate_2m)" in closed["payload"]["text"]
-        and "peak 430/min" in closed["payload"]["text"]
+        "Alerts: 1 (failure_rate_2m)" in closed.payload["text"] and "peak 430/min" in closed.payload["text"]
     )
-
-
-def test_a_paging_rule_pages_and_posts_a_non_paging_rule_only_posts():
-    page = posts.alert_messages(DAY, firing("failure_rate_2m"), P, "2026-11-25:delivery_failure")
-    assert [m["channel"] for m in page] == [PAGERDUTY, SLACK_WAR_ROOM]
-    event = page[0]["payload"]
-    assert event["dedup_key"] == rules.dedup_key(DAY, "failure_rate_2m", "overall") == page[0]["dedup_key"]
-    assert event["action"] == "trigger" and event["severity"] == "critical"
-    assert event["custom_details"]["incident_id"] == "2026-11-25:delivery_failure"
-    assert page[1]["dedup_key"] == f"slack:{event['dedup_key']}"
-    only_post = posts.alert_messages(DAY, firing("shard_failing", "number:n-bad"), P, None)
-    assert [m["channel"] for m in only_post] == [SLACK_WAR_ROOM, SLACK_ENGINEERING_ALERTS]
-
-
-def test_an_alert_is_also_posted_to_its_rules_own_channel():
-    """alert_rules.<rule>.slack: the war room always, and the rule's channel when it is another one."""
-    key = rules.dedup_key(DAY, "success_rate_below_98", "overall")
-    primary = posts.alert_messages(DAY, firing("success_rate_below_98"), P, None)
-    assert [(m["channel"], m["dedup_key"]) for m in primary] == [
-        (SLACK_WAR_ROOM, f"slack:{key}"),
-        (SLACK_DELIVERY_OPS, f"slack:{key}:daily_operations"),
-    ]
-    assert primary[0]["payload"] == primary[1]["payload"]
-    for rule, purpose in (
-        ("advisor_failures_1m", "engineering_alerts"),
-        ("failure_rate_2m", "critical_incidents"),
-    ):
-        assert P.alert_rules[rule].slack == purpose
-    assert [m["channel"] for m in posts.alert_messages(DAY, firing("advisor_failures_1m"), P, None)] == [
-        SLACK_WAR_ROOM,
-        SLACK_ENGINEERING_ALERTS,
-    ]
 
 
 def test_severity_1_response_steps_follow_the_protocol():
@@ -119,9 +85,9 @@ def test_severity_2_response_steps_follow_the_protocol():
 
 
 def test_incident_severity_is_the_worst_level():
-    assert posts.worst("minor", posts.LEVEL_SEVERITY["severity_2"]) == "major"
-    assert posts.worst("major", posts.LEVEL_SEVERITY["immediate_page"]) == "critical"
-    assert posts.worst("critical", "minor") == "critical"
+    assert worst("minor", LEVEL_SEVERITY["severity_2"]) == "major"
+    assert worst("major", LEVEL_SEVERITY["immediate_page"]) == "critical"
+    assert worst("critical", "minor") == "critical"
 
 
 def test_datadog_series_are_gauges_of_every_scope():

@@ -12,6 +12,7 @@ import pytest
 from attempts_factory import DAY, at, attempts
 
 from delivery_window import window
+from delivery_window.escalation import keys
 from delivery_window.monitor import metrics, rules
 from delivery_window.monitor.rules import RuleContext, TemplateChange
 from delivery_window.monitor.state import Batch, Directory, WindowState
@@ -341,8 +342,12 @@ def test_a_complete_outage_fires_each_rule_once_at_its_protocol_level():
 
 def test_dedup_key_is_stable_and_documented():
     assert (
-        rules.dedup_key(DAY, "failure_rate_2m", "overall")
+        keys.alert_key(DAY, "failure_rate_2m", "overall")
         == "delivery_window:2026-11-25:failure_rate_2m:overall"
+    )
+    assert (
+        keys.page_key(keys.incident_id(DAY, "delivery_failure"))
+        == "delivery_window:2026-11-25:delivery_failure"
     )
 
 

@@ -132,6 +132,8 @@ def extract_doc_numbers(text: str) -> list[DocNumber]:
 # Config numbers that do not come from the protocol document (each is commented in protocol.yaml). They are left
 # out of the matching, so they can neither stand in for a protocol number nor need to appear in the document.
 NOT_FROM_PROTOCOL: dict[str, str] = {
+    "grouping.*": "our decision (issue 12): Alertmanager group_wait / group_interval",
+    "silences.*": "our decision (issue 12): silences for planned maintenance",
     "monitor.tick_seconds": "issue text, 'default 10 s'",
     "monitor.grace_seconds": "our decision: late receipts after 06:05",
     "checks.compliance_probes": "our decision: probes behind the p95",

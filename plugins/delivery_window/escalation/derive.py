@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from delivery_window.escalation import keys
 from delivery_window.escalation.matrix import BusinessObservations, incident_key, match_rows, severity_of
 from delivery_window.escalation.model import (
     BUSINESS,
@@ -121,7 +122,7 @@ def derive_incidents(
         if rule is None or rule.runbook is None:
             continue
         details = a.get("details") or {}
-        grouped.setdefault(f"{day.isoformat()}:{rule.runbook}", []).append(
+        grouped.setdefault(keys.incident_id(day, rule.runbook), []).append(
             AlertRef(a["rule"], a["scope"], rule.level, a["first_fired_at"], str(details.get("summary", "")))
         )
     for row in rows.values():
@@ -180,7 +181,7 @@ def derive_incidents(
     obs = business_observations(checks, window_run, sla_at, rows.values())
     by_incident: dict[str, list] = {}
     for m in match_rows(obs, protocol):
-        by_incident.setdefault(f"{day.isoformat()}:{incident_key(m.row, protocol)}", []).append(m)
+        by_incident.setdefault(keys.incident_id(day, incident_key(m.row, protocol)), []).append(m)
     for incident_id, matches in by_incident.items():
         row = rows.get(incident_id)
         compliance = [

@@ -20,12 +20,12 @@ Callers (include/runbooks/README.md, "Who calls the engine"):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from delivery_window import store, window
-from delivery_window.escalation import clock, outbox
+from delivery_window.escalation import clock, keys, outbox, posts, routing
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import (
     BUSINESS,
@@ -35,9 +35,10 @@ from delivery_window.escalation.model import (
     AlertRef,
     IncidentFacts,
     LedgerRow,
+    WindowFigures,
     worst,
 )
-from delivery_window.escalation.plan import alert_rows, plan_incident
+from delivery_window.escalation.plan import incident_alert_rows, orphan_alert_rows, plan_incident
 from delivery_window.masking import mask_phones, masked_logger
 from delivery_window.protocol import Protocol
 from delivery_window.window import at as protocol_time
@@ -61,6 +62,7 @@ class FollowUpResult:
     inserted: int = 0
     cancelled: list[str] = field(default_factory=list)
     enqueued: list[str] = field(default_factory=list)
+    enqueued_rows: list[dict[str, Any]] = field(default_factory=list)  # key, incident_id, kind, channel
     sent: int = 0
     dry_run: int = 0
     failed: dict[str, str] = field(default_factory=dict)
@@ -98,7 +100,69 @@ def task_instant(day: date, task_id: str) -> datetime:
 
 
 def load_facts(conn, day: date, protocol: Protocol) -> list[IncidentFacts]:
-    """The day's incidents, derived from what is recorded (alerts, checks, SLA row, incident rows)."""
+    """The day's incidents, derived from what is recorded (alerts, checks, SLA row, incident rows), their alerts
+    marked inhibited or silenced (routing.suppress)."""
+    return load_day(conn, day, protocol)[0]
+
+
+def _orphans(alert_rows: list[dict[str, Any]], protocol: Protocol) -> list[AlertRef]:
+    """Alerts of rules without a runbook (they open no incident: latency_vs_baseline)."""
+    out = []
+    for a in alert_rows:
+        rule = protocol.alert_rules.get(a["rule"])
+        if rule is not None and rule.runbook is None:
+            summary = str((a.get("details") or {}).get("summary", ""))
+            out.append(AlertRef(a["rule"], a["scope"], rule.level, a["first_fired_at"], summary))
+    return out
+
+
+def day_silences(conn, day: date, protocol: Protocol) -> list[routing.Silence]:
+    """The silences that overlap the delivery date (in IST)."""
+    start = protocol_time(day, "window_open").replace(hour=0, minute=0)
+    return [
+        routing.Silence(
+            r["silence_id"],
+            r["starts_at"],
+            r["ends_at"],
+            r["matchers"],
+            r["reason"],
+            r["author"],
+            r["expired_at"],
+        )
+        for r in store.silences(conn, start, start + timedelta(days=1))
+    ]
+
+
+def load_day(conn, day: date, protocol: Protocol) -> tuple[list[IncidentFacts], list[AlertRef]]:
+    """The day's incidents and its alerts of no incident, every alert marked inhibited or silenced."""
+    alert_rows = store.alerts(conn, day)
+    facts = _derive(conn, day, alert_rows, protocol)
+    resolved = {
+        f.runbook: f.resolved_at for f in facts if f.kind == TECHNICAL and f.runbook and f.resolved_at
+    }
+    every = [a for f in facts for a in f.alerts] + _orphans(alert_rows, protocol)
+    muted = {
+        (a.rule, a.scope): a
+        for a in routing.suppress(every, day_silences(conn, day, protocol), protocol, resolved)
+    }
+    facts = [replace(f, alerts=tuple(muted[(a.rule, a.scope)] for a in f.alerts)) for f in facts]
+    return facts, [muted[(a.rule, a.scope)] for a in _orphans(alert_rows, protocol)]
+
+
+def alert_routing(
+    facts: list[IncidentFacts], orphans: list[AlertRef], protocol: Protocol
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """How every alert of the day went out (routing.routing_of), for ``alerts.routing``."""
+    out: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for f in facts:
+        if f.kind == TECHNICAL:
+            out.update(routing.routing_of(f.alerts, protocol))
+    for a in orphans:
+        out.update(routing.routing_of([a], protocol, in_incident=False))
+    return out
+
+
+def _derive(conn, day: date, alert_rows: list[dict[str, Any]], protocol: Protocol) -> list[IncidentFacts]:
     tz = protocol.timezone
     checks = [
         SeenCheck(
@@ -112,7 +176,7 @@ def load_facts(conn, day: date, protocol: Protocol) -> list[IncidentFacts]:
     run = store.window_run(conn, day)
     sla_at = run.get("measured_as_of") if run else None
     return derive_incidents(
-        day, store.alerts(conn, day), checks, run, sla_at, store.escalation_incidents(conn, day), protocol
+        day, alert_rows, checks, run, sla_at, store.escalation_incidents(conn, day), protocol
     )
 
 
@@ -140,24 +204,6 @@ def _record_facts(conn, f: IncidentFacts, protocol: Protocol) -> None:
         )
 
 
-def _orphan_alert_rows(conn, day: date, protocol: Protocol) -> list[LedgerRow]:
-    """Notifications of alerts that belong to no incident (rules without a runbook, e.g. latency_vs_baseline)."""
-    rows = []
-    for a in store.alerts(conn, day):
-        rule = protocol.alert_rules.get(a["rule"])
-        if rule is None or rule.runbook is not None:
-            continue
-        ref = AlertRef(
-            a["rule"],
-            a["scope"],
-            rule.level,
-            a["first_fired_at"],
-            str((a.get("details") or {}).get("summary", "")),
-        )
-        rows += alert_rows(day.isoformat(), None, ref, protocol)
-    return rows
-
-
 ENGINEERING = (TECHNICAL, TASK_FAILURE)
 
 
@@ -178,8 +224,10 @@ def reconcile(
     follow-up DAG). Facts are always derived from everything recorded.
     """
     result = FollowUpResult()
-    facts = [f for f in load_facts(conn, day, protocol) if kinds is None or f.kind in kinds]
-    rows: list[LedgerRow] = _orphan_alert_rows(conn, day, protocol)
+    every, orphans = load_day(conn, day, protocol)
+    store.record_alert_routing(conn, day, alert_routing(every, orphans, protocol))
+    facts = [f for f in every if kinds is None or f.kind in kinds]
+    rows: list[LedgerRow] = [r for a in orphans for r in orphan_alert_rows(day, a, protocol)]
     for f in facts:
         _record_facts(conn, f, protocol)
         rows += plan_incident(f, protocol, as_of)
@@ -190,6 +238,15 @@ def reconcile(
         conn, [r for r in rows if r.dedup_key not in known], now or clock.utcnow()
     )
     result.cancelled = store.cancel_resolved_escalations(conn, day)
+    result.enqueued_rows = enqueue_due(conn, day, as_of)
+    result.enqueued = [r["dedup_key"] for r in result.enqueued_rows]
+    return result
+
+
+def enqueue_due(conn, day: date, as_of: datetime) -> list[dict[str, Any]]:
+    """Put every ledger row that is pending and due by ``as_of`` in the outbox (one indexed read when there is
+    nothing to do: the monitor calls it on every tick without a first firing). Returns the rows newly queued."""
+    queued = []
     for row in store.due_escalations(conn, day, as_of):
         if outbox.enqueue(
             conn,
@@ -200,9 +257,8 @@ def reconcile(
             payload=row["payload"],
             at=row["due_at"],
         ):
-            result.enqueued.append(row["dedup_key"])
-    store.sync_escalations_from_outbox(conn, day)
-    return result
+            queued.append({k: row[k] for k in ("dedup_key", "incident_id", "kind", "channel", "conn_id")})
+    return queued
 
 
 def follow_up(
@@ -219,7 +275,6 @@ def follow_up(
     result = reconcile(conn, day, as_of, protocol, kinds=kinds)
     conn.commit()
     flushed = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
-    store.sync_escalations_from_outbox(conn, day)
     if kinds is None or BUSINESS in kinds:
         result.closed = close_completed_business_incidents(conn, day, as_of, protocol)
     conn.commit()
@@ -227,7 +282,6 @@ def follow_up(
         again = reconcile(conn, day, as_of, protocol, kinds=kinds)
         conn.commit()
         more = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
-        store.sync_escalations_from_outbox(conn, day)
         conn.commit()
         result.inserted += again.inserted
         result.enqueued += again.enqueued
@@ -290,16 +344,18 @@ def on_alert_fired(conn, day: date, firing, protocol: Protocol, at: datetime | N
     (default: the firing's tick). The caller commits and flushes (the monitor flushes after every tick).
     Returns the outbox keys enqueued. With several first firings in one tick, prefer ``on_alerts_fired``.
     """
-    return on_alerts_fired(conn, day, [firing], protocol, at or firing.at)
+    return on_alerts_fired(conn, day, [firing], protocol, at or firing.at).enqueued
 
 
-def on_alerts_fired(conn, day: date, firings, protocol: Protocol, at: datetime) -> list[str]:
-    """The first firings of one tick, at once: one reconcile for all of them (see ``on_alert_fired``)."""
+def on_alerts_fired(conn, day: date, firings, protocol: Protocol, at: datetime) -> FollowUpResult:
+    """The first firings of one tick, at once (the monitor calls it in the tick that recorded them): one
+    reconcile for all of them, which groups, inhibits and silences them (routing.py) and queues what is due at
+    ``at``. The caller commits and sends (``send_pending``)."""
     for firing in firings:
         rule = protocol.alert_rules.get(firing.rule)
         if rule is None or rule.runbook is None:
             continue
-        incident_id = f"{day.isoformat()}:{rule.runbook}"
+        incident_id = keys.incident_id(day, rule.runbook)
         store.upsert_incident_facts(
             conn,
             incident_id,
@@ -312,7 +368,7 @@ def on_alerts_fired(conn, day: date, firings, protocol: Protocol, at: datetime) 
         store.add_incident_event(
             conn, incident_id, f"alert:{firing.rule}:{firing.scope}", firing.at, level=rule.level
         )
-    return reconcile(conn, day, at, protocol, kinds=ENGINEERING).enqueued if firings else []
+    return reconcile(conn, day, at, protocol, kinds=ENGINEERING) if firings else FollowUpResult()
 
 
 def on_sla_measured(
@@ -329,14 +385,6 @@ def on_sla_measured(
     rows (< 95 %, < 90 %) and send the immediate steps now; the later ones wait for the follow-up.
     """
     log.info("SLA %.3f%% measured as of %s: business matrix", sla_pct, at.isoformat())
-    return _send(conn, day, at, protocol, send, dry_run)
-
-
-def on_business_observation(
-    conn, day: date, at: datetime, protocol: Protocol, *, dry_run: bool = False, send: bool = True
-) -> FollowUpResult:
-    """A check recorded something the business matrix reads (a sender number's quality rating, at 05:45 or
-    06:05): apply it now instead of at the follow-up DAG's next run."""
     return _send(conn, day, at, protocol, send, dry_run)
 
 
@@ -358,7 +406,7 @@ def on_business_event(
             {r.threshold.event for r in protocol.business_escalation.values() if r.threshold.event}
         )
         raise ValueError(f"unknown business event {event!r}; known: {', '.join(known)}")
-    incident_id = f"{day.isoformat()}:{rows[0]}"
+    incident_id = keys.incident_id(day, rows[0])
     from delivery_window.escalation.matrix import severity_of
 
     store.upsert_incident_facts(conn, incident_id, day, BUSINESS, severity_of(rows, protocol), None, at)
@@ -387,11 +435,11 @@ def on_task_failed(
     parts = task_id.split(".")
     if ".remediation.run_" in f".{task_id}":
         runbook = next(p.removeprefix("run_") for p in parts if p.startswith("run_"))
-        incident_id = f"{day.isoformat()}:{runbook}"
+        incident_id = keys.incident_id(day, runbook)
         store.upsert_incident_facts(conn, incident_id, day, TECHNICAL, "major", runbook, at)
     else:
         critical = parts[0] in protocol.incident_automation.critical_task_groups
-        incident_id = f"{day.isoformat()}:task:{task_id}"
+        incident_id = keys.task_incident_id(day, task_id)
         store.upsert_incident_facts(
             conn, incident_id, day, TASK_FAILURE, "critical" if critical else "major", None, at
         )
@@ -404,14 +452,14 @@ def on_task_failed(
 
 def on_task_succeeded(conn, day: date, task_id: str, at: datetime) -> bool:
     """A task that had failed succeeded (cleared and rerun): its task-failure incident resolves."""
-    return store.resolve_incident(conn, f"{day.isoformat()}:task:{task_id}", at, f"task {task_id} succeeded")
+    return store.resolve_incident(conn, keys.task_incident_id(day, task_id), at, f"task {task_id} succeeded")
 
 
 def on_runbook_activated(
     conn, day: date, runbook: str, at: datetime, protocol: Protocol, **details: Any
 ) -> str:
     """A runbook started: open (or join) its incident and put the activation on the timeline."""
-    incident_id = f"{day.isoformat()}:{runbook}"
+    incident_id = keys.incident_id(day, runbook)
     severities = [
         LEVEL_SEVERITY.get(protocol.alert_rules[a["rule"]].level)
         for a in store.alerts(conn, day)
@@ -442,7 +490,7 @@ def record_approval(
 
     A human approval acknowledges the incident's PagerDuty alerts (the next follow-up sends the acknowledge).
     """
-    incident_id = f"{day.isoformat()}:{runbook}"
+    incident_id = keys.incident_id(day, runbook)
     store.add_incident_event(
         conn, incident_id, f"approval:{step}", at, decision=decision, by=by, timed_out=timed_out, mode=mode
     )
@@ -479,9 +527,9 @@ def request_approval(
     """Post "approval needed" to the war room (a ledger row first) when a runbook step waits for a human."""
     from delivery_window.escalation import comms
 
-    incident_id = f"{day.isoformat()}:{runbook}"
+    incident_id = keys.incident_id(day, runbook)
     route = comms.slack_route("critical_incidents", protocol)
-    key = f"slack:{incident_id}:approval_request:{step}"
+    key = f"slack:{incident_id}:approval_request:{step}"  # keys.py: the incident's own posts
     body = (
         f"*{incident_id}*: runbook `{runbook}` waits for approval of `{step}`.\n"
         f"Airflow → DAG `delivery_window` → Required actions. No answer within {timeout_minutes} min: *{default}*."
@@ -502,10 +550,99 @@ def request_approval(
         action="approval_request",
         reason=f"{step} requires approval (default {default} after {timeout_minutes} min)",
     )
-    store.insert_escalations(conn, [row], clock.utcnow())
-    outbox.enqueue(
-        conn, day, dedup_key=key, channel=route.conn_id, kind=route.kind, payload=row.payload, at=at
-    )
+    record_and_enqueue(conn, [row])
     conn.commit()
     outbox.flush(conn, day, dry_run=dry_run)
     return key
+
+
+# --- messages of no incident: a ledger row first, then the outbox -------------------------------------------
+def record_and_enqueue(conn, rows: list[LedgerRow], now: datetime | None = None) -> list[str]:
+    """Write ledger rows (new keys only) and put them in the outbox; returns the keys newly enqueued. The
+    caller commits and sends (``send_pending``)."""
+    store.insert_escalations(conn, rows, now or clock.utcnow())
+    new = []
+    for row in rows:
+        if row.status == "pending" and outbox.enqueue(
+            conn,
+            row.delivery_date,
+            dedup_key=row.dedup_key,
+            channel=row.conn_id,
+            kind=row.kind,
+            payload=row.payload,
+            at=row.due_at,
+        ):
+            new.append(row.dedup_key)
+    return new
+
+
+def post_window_status(conn, day: date, what: str, figures: WindowFigures, protocol: Protocol) -> bool:
+    """The monitor's status line (``opened``, ``minute``, ``closed``) to #delivery-ops; False when a rerun
+    finds it already queued."""
+    return bool(record_and_enqueue(conn, [posts.status_row(day, what, figures, protocol)]))
+
+
+def on_go_no_go(conn, day: date, alerts, at: datetime, protocol: Protocol) -> int:
+    """The go/no-go decision's alerts (``runbooks.go_no_go.alerts``): page and post; returns how many were new."""
+    return len(record_and_enqueue(conn, posts.go_no_go_rows(day, alerts, at, protocol)))
+
+
+def post_daily_summary(conn, day: date, payload: dict[str, Any], at: datetime, protocol: Protocol) -> bool:
+    """The 06:30 report's post to #delivery-ops (rendered by ``reports.daily.slack_payload``)."""
+    return bool(record_and_enqueue(conn, [posts.daily_summary_row(day, payload, at, protocol)]))
+
+
+def on_checkpoint_late(
+    conn, day: date, run_id: str, deadline: str | None, at: datetime, protocol: Protocol
+) -> bool:
+    """The 06:05 checkpoint missed its deadline (DeadlineAlert callback): tell the protocol's channel once."""
+    return bool(record_and_enqueue(conn, [posts.checkpoint_late_row(day, run_id, deadline, at, protocol)]))
+
+
+def send_pending(
+    conn,
+    day: date,
+    *,
+    dry_run: bool = False,
+    backoff: outbox.ChannelBackoff | None = None,
+    sender: Callable[[str, str, dict[str, Any]], None] | None = None,
+) -> outbox.FlushResult:
+    """Send every pending message of ``day`` (and retry the failed ones); see ``outbox.flush``."""
+    return outbox.flush(conn, day, dry_run=dry_run, backoff=backoff, **({"sender": sender} if sender else {}))
+
+
+# --- the database is away: page without the ledger, record it once it is back --------------------------------
+def page_without_database(day: date, firing, protocol: Protocol, *, dry_run: bool) -> list[LedgerRow]:
+    """A first firing seen while the report database is down (the Sev1 database rule): its incident's first
+    alert batch is sent straight through the providers (the outbox lives in that database). Returns the rows
+    to record with ``record_sent_directly`` once the database is back: the same keys the plan will give them.
+    """
+    rule = protocol.alert_rules[firing.rule]
+    ref = AlertRef(firing.rule, firing.scope, rule.level, firing.at, firing.summary)
+    if rule.runbook:
+        incident = keys.incident_id(day, rule.runbook)
+        facts = IncidentFacts(
+            incident, day, TECHNICAL, LEVEL_SEVERITY.get(rule.level, "minor"), firing.at,
+            runbook=rule.runbook, alerts=(ref,),
+        )  # fmt: skip
+        rows = [r for r in incident_alert_rows(facts, protocol) if r.due_at <= firing.at]
+    else:
+        rows = orphan_alert_rows(day, ref, protocol)
+    if not dry_run:
+        for r in rows:
+            try:
+                outbox.send_via_providers(r.conn_id, r.kind, r.payload)
+            except Exception as exc:  # recorded as sent-or-not once the database is back; logged now
+                log.error("direct send of %s failed: %s", r.dedup_key, exc)
+    return rows
+
+
+def record_sent_directly(conn, rows: list[LedgerRow], *, dry_run: bool) -> None:
+    """Ledger and outbox rows for messages ``page_without_database`` sent, marked sent (or dry_run)."""
+    record_and_enqueue(conn, rows)
+    status = "dry_run" if dry_run else "sent"
+    for r in rows:
+        store.execute(
+            conn, "mark_notification", {"dedup_key": r.dedup_key, "status": status, "last_error": None}
+        )
+        store.mark_escalation_notified(conn, r.dedup_key, status, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +18,8 @@ LEVEL_SEVERITY = {
     "primary_metric": "minor",
     "warning_monitor": "minor",
 }
+# The levels the protocol pages for (protocol.yaml enforces page: true on exactly these).
+PAGING_LEVELS = frozenset({"severity_1", "immediate_page"})
 TECHNICAL, TASK_FAILURE, BUSINESS = "technical", "task_failure", "business"
 
 
@@ -36,6 +38,12 @@ class AlertRef:
     level: str
     first_fired_at: datetime
     summary: str = ""
+    suppressed: str | None = None  # inhibited | silenced (routing.suppress): recorded, not sent on its own
+    suppressed_by: str | None = None  # the inhibiting alert (rule:scope) or the silence id
+
+    def suppressed_as(self, how: str, by: str) -> AlertRef:
+        """This alert, muted ``how`` (inhibited / silenced) by ``by``."""
+        return replace(self, suppressed=how, suppressed_by=by)
 
 
 @dataclass(frozen=True)
@@ -105,3 +113,21 @@ class LedgerRow:
     action: str = "notify"
     reason: str = ""
     status: str = "pending"  # pending, or cancelled when the plan already knows it will not be needed
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    """What the monitor reports for a status line: the window's overall figures at tick ``t``."""
+
+    t: datetime
+    targeted: int
+    attempts: int = 0
+    delivered: int = 0
+    failed: int = 0
+    success_rate_pct: float | None = None
+    error_rate_pct: float | None = None
+    rate_per_min: int = 0
+    p95_latency_ms: int | None = None
+    advisors_delivered: int = 0
+    peak_rate: int = 0
+    alerts: tuple[tuple[str, str], ...] = ()  # (rule, scope) of every alert fired so far

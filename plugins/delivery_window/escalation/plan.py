@@ -7,7 +7,8 @@ planning the same facts twice gives the same rows, which is what makes reruns se
 
 | source | when | to |
 |---|---|---|
-| ``alert:<rule>:<scope>`` | first firing | PagerDuty when the rule pages; Slack by the rule's purpose |
+| ``alerts:<rule>:<scope>,...`` | each alert batch of the incident (routing.batches: grouped, inhibited and silenced alerts left out) | PagerDuty under the incident's key once a paging alert fired; the war room; each rule's own channel |
+| ``alert:<rule>:<scope>`` | first firing of an alert of no incident | the war room and the rule's own channel |
 | ``chain:<level>`` | chain.py (L1 at once; L2 +15 min critical / multi-system; L3 >30 min / business impact; L4 >60 min complete outage / compliance) | the level's role: PagerDuty (L1 only when critical) + its Slack purposes |
 | ``business:<row>:<n>`` | matrix.py (condition seen + delay) | the row's targets: PagerDuty if on the policy + Slack |
 | ``status_page:internal:degraded`` | critical technical incident opens | internal status page |
@@ -20,15 +21,15 @@ planning the same facts twice gives the same rows, which is what makes reruns se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from delivery_window.connections import DELIVERY_SERVICE
-from delivery_window.escalation import comms
+from delivery_window.escalation import comms, keys, routing
 from delivery_window.escalation.chain import STRICT, chain_steps
 from delivery_window.escalation.matrix import business_steps
 from delivery_window.escalation.model import BUSINESS, TECHNICAL, AlertRef, IncidentFacts, LedgerRow, Step
-from delivery_window.monitor.rules import slack_alert_keys
 from delivery_window.protocol import Protocol
 
 NEVER_CANCELLED = (
@@ -36,58 +37,131 @@ NEVER_CANCELLED = (
 )  # a SEBI deadline outlives the incident; closed only when the filing is recorded
 
 
-def alert_key(day_iso: str, rule: str, scope: str) -> str:
-    """PagerDuty dedup key of an alert (ARCHITECTURE §6; the same as monitor.rules.dedup_key)."""
-    return f"delivery_window:{day_iso}:{rule}:{scope}"
-
-
-def alert_rows(f_day: str, incident_id: str | None, a: AlertRef, protocol: Protocol) -> list[LedgerRow]:
-    """The first-firing notifications of one alert: PagerDuty when the rule pages, the war room and the rule's own
-    Slack channel (``monitor.rules.slack_alert_keys``: the same keys as the monitor's posts)."""
-    rule = protocol.alert_rules[a.rule]
-    key = alert_key(f_day, a.rule, a.scope)
-    day = date.fromisoformat(f_day)
+def _alert_line(a: AlertRef, protocol: Protocol) -> str:
     summary = a.summary or f"{a.rule} fired"
-    source = f"alert:{a.rule}:{a.scope}"
-    rows = []
-    if rule.page:
-        rows.append(
-            LedgerRow(
-                dedup_key=key,
-                delivery_date=day,
-                incident_id=incident_id,
-                source=source,
-                target="primary_engineer",
-                channel="pagerduty",
-                conn_id=comms.PAGERDUTY_ROUTE.conn_id,
-                kind="pagerduty_event",
-                due_at=a.first_fired_at,
-                payload=comms.pagerduty_payload(
-                    key,
-                    f"[{a.level}] {summary}",
-                    rule.pagerduty_severity,
-                    details={
-                        "rule": a.rule,
-                        "scope": a.scope,
-                        "incident_id": incident_id,
-                        "runbook": rule.runbook,
-                    },
-                    component="whatsapp",
-                    class_type=a.rule,
-                ),
-                action="page",
-                reason=f"alert {a.rule} ({a.level}) pages",
+    return f"*{a.rule}* ({a.level}, {a.scope}) at {comms.ist(a.first_fired_at, protocol)}: {summary}"
+
+
+def _alert_detail(a: AlertRef) -> dict:
+    out = {"rule": a.rule, "scope": a.scope, "level": a.level, "first_fired_at": a.first_fired_at.isoformat()}
+    if a.suppressed:
+        out[a.suppressed + "_by"] = a.suppressed_by
+    return out
+
+
+def _worst_pd_severity(alerts: Sequence[AlertRef], protocol: Protocol) -> str:
+    order = ("info", "warning", "error", "critical")
+    return max((protocol.alert_rules[a.rule].pagerduty_severity for a in alerts), key=order.index)
+
+
+def incident_alert_rows(f: IncidentFacts, protocol: Protocol) -> list[LedgerRow]:
+    """The alert messages of an incident, grouped (routing.batches): per batch one PagerDuty event under the
+    incident's dedup key (from the first batch with a paging alert on: PagerDuty keeps one incident and appends
+    the later events to its log, each carrying every alert so far in ``custom_details``), one war-room post
+    listing what newly fired, and one post per other channel the batch's rules name. Suppressed alerts
+    (inhibited, silenced) send nothing of their own; they are listed in the events' details."""
+    rows: list[LedgerRow] = []
+    page_key = keys.page_key(f.incident_id)
+    runbook = protocol.runbooks[f.runbook] if f.runbook in protocol.runbooks else None
+    paged = False
+    for due, group in routing.batches(f.alerts, protocol):
+        so_far = [a for a in f.alerts if a.first_fired_at <= due]
+        paged = paged or any(protocol.alert_rules[a.rule].page for a in group)
+        source = "alerts:" + ",".join(f"{a.rule}:{a.scope}" for a in group)
+        new = ", ".join(sorted({a.rule for a in group}))
+        if paged:
+            lead = group[0].summary or f"{group[0].rule} fired"
+            more = f" (+{len(group) - 1} more)" if len(group) > 1 else ""
+            rows.append(
+                LedgerRow(
+                    dedup_key=keys.group_message_key(f.incident_id, _stamp(due), "pagerduty"),
+                    delivery_date=f.delivery_date,
+                    incident_id=f.incident_id,
+                    source=source,
+                    target="primary_engineer",
+                    channel="pagerduty",
+                    conn_id=comms.PAGERDUTY_ROUTE.conn_id,
+                    kind="pagerduty_event",
+                    due_at=due,
+                    payload=comms.pagerduty_payload(
+                        page_key,
+                        f"[{f.severity}] {f.incident_id}: {lead}{more}",
+                        _worst_pd_severity(so_far, protocol),
+                        details={
+                            "incident_id": f.incident_id,
+                            "runbook": f.runbook,
+                            "new": [f"{a.rule}:{a.scope}" for a in group],
+                            "firing": [_alert_detail(a) for a in so_far],
+                        },
+                        component="whatsapp",
+                        class_type="delivery_window_alert",
+                    ),
+                    action="page",
+                    reason=f"alerts {new} of {f.incident_id} (one PagerDuty incident, key {page_key})",
+                )
             )
+        context = [
+            f"incident {f.incident_id} · runbook {f.runbook or 'none'}"
+            + (f" ({runbook.doc})" if runbook else "")
+            + f" · PagerDuty key {page_key if paged else 'not paged'}"
+        ]
+        lines = "\n".join(_alert_line(a, protocol) for a in group)
+        purposes = [keys.WAR_ROOM] + sorted(
+            {protocol.alert_rules[a.rule].slack for a in group} - {keys.WAR_ROOM}
         )
-    text = f"*{a.rule}* ({a.level}, {a.scope}) at {comms.ist(a.first_fired_at, protocol)}: {summary}"
-    for purpose, slack_key in slack_alert_keys(key, rule.slack):  # the monitor's posts, under its keys
+        for purpose in purposes:
+            route = comms.slack_route(purpose, protocol)
+            mine = (
+                group
+                if purpose == keys.WAR_ROOM
+                else [a for a in group if protocol.alert_rules[a.rule].slack == purpose]
+            )
+            text = lines if purpose == keys.WAR_ROOM else "\n".join(_alert_line(a, protocol) for a in mine)
+            rows.append(
+                LedgerRow(
+                    dedup_key=keys.group_message_key(f.incident_id, _stamp(due), purpose),
+                    delivery_date=f.delivery_date,
+                    incident_id=f.incident_id,
+                    source=source,
+                    target="primary_engineer",
+                    channel=route.channel,
+                    conn_id=route.conn_id,
+                    kind=route.kind,
+                    due_at=due,
+                    payload=comms.slack_blocks(
+                        f"{f.incident_id}: {len(mine)} alert{'s' if len(mine) > 1 else ''} fired",
+                        text,
+                        context,
+                        "critical" if paged else "major",
+                    ),
+                    action="notify",
+                    reason=f"alerts {new} of {f.incident_id}; slack purpose {purpose}",
+                )
+            )
+    return rows
+
+
+def _stamp(t: datetime) -> str:
+    """A batch's due instant in a key (UTC, to the second): stable when later alerts join the incident."""
+    return t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def orphan_alert_rows(day: date, a: AlertRef, protocol: Protocol) -> list[LedgerRow]:
+    """The posts of an alert that belongs to no incident (a rule without a runbook): the war room and the rule's
+    own channel, under ``keys.slack_alert_keys``; nothing when it is suppressed."""
+    if a.suppressed is not None:
+        return []
+    rule = protocol.alert_rules[a.rule]
+    key = keys.alert_key(day, a.rule, a.scope)
+    rows = []
+    for purpose, slack_key in keys.slack_alert_keys(key, rule.slack):
         route = comms.slack_route(purpose, protocol)
         rows.append(
             LedgerRow(
                 dedup_key=slack_key,
                 delivery_date=day,
-                incident_id=incident_id,
-                source=source,
+                incident_id=None,
+                source=f"alert:{a.rule}:{a.scope}",
                 target="primary_engineer",
                 channel=route.channel,
                 conn_id=route.conn_id,
@@ -95,12 +169,12 @@ def alert_rows(f_day: str, incident_id: str | None, a: AlertRef, protocol: Proto
                 due_at=a.first_fired_at,
                 payload=comms.slack_blocks(
                     f"Alert {a.rule}",
-                    text,
-                    [f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"],
-                    "critical" if rule.page else "major",
+                    _alert_line(a, protocol),
+                    [f"runbook: none · incident none · key {key}"],
+                    "minor",
                 ),
                 action="notify",
-                reason=f"alert {a.rule} first fired; slack purpose {purpose}",
+                reason=f"alert {a.rule} first fired (no incident); slack purpose {purpose}",
             )
         )
     return rows
@@ -315,7 +389,12 @@ def _regulatory_rows(f: IncidentFacts, protocol: Protocol) -> list[LedgerRow]:
 def _lifecycle_rows(f: IncidentFacts, rows: list[LedgerRow], protocol: Protocol) -> list[LedgerRow]:
     """PagerDuty acknowledge / resolve for every trigger sent, and "resolved" on every status page told."""
     out = []
-    triggers = [r for r in rows if r.kind == "pagerduty_event" and r.payload.get("action") == "trigger"]
+    triggers, seen_keys = [], set()
+    for r in sorted(rows, key=lambda r: (r.due_at, r.dedup_key)):
+        if r.kind == "pagerduty_event" and r.payload.get("action") == "trigger":
+            if r.payload.get("dedup_key") not in seen_keys:  # one PagerDuty incident per key
+                seen_keys.add(r.payload.get("dedup_key"))
+                triggers.append(r)
     for action, at, who in (
         ("acknowledge", f.acknowledged_at, f.acknowledged_by),
         ("resolve", f.resolved_at, None),
@@ -391,11 +470,11 @@ def _settle(f: IncidentFacts, row: LedgerRow, protocol: Protocol) -> LedgerRow:
 
 def plan_incident(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list[LedgerRow]:
     """Every ledger row of an incident (see the module table), deterministic for the same facts."""
-    day = f.delivery_date.isoformat()
     critical = f.severity == "critical"
     rows: list[LedgerRow] = []
-    for a in f.alerts:
-        rows += alert_rows(day, f.incident_id, a, protocol)
+    if f.alerts and all(a.suppressed for a in f.alerts):
+        return []  # every alert inhibited or silenced: the covering incident / the maintenance speaks for it
+    rows += incident_alert_rows(f, protocol)
     for step in chain_steps(f, protocol):
         if step.level == 1 and f.alerts:
             continue  # the alerts' own page and posts are level 1 (one message, not two)

@@ -17,9 +17,11 @@ only attempts made by ``t`` count, and a receipt counts once its ``status_at`` i
   at the tick it would have. Ticks still missed when the window ends are counted in ``ticks_missed``.
 
 Per tick it writes ``metric_ticks`` (every scope), upserts firing rules into ``alerts``; a first firing opens or
-updates the incident of its runbook (with the protocol's response steps on the timeline) and pages / posts to the
-war room at once through the outbox. It posts the #delivery-ops status lines (opened, each minute, closed) and
-pushes the tick's figures to Datadog (live only: Datadog takes no points older than an hour).
+updates the incident of its runbook (with the protocol's response steps on the timeline). The tick's first firings
+are reported to the escalation engine in the same tick (``engine.on_alerts_fired``), which plans the grouped page
+and posts and puts the due ones in the outbox; the monitor then sends what is pending. Its #delivery-ops status
+lines (opened, each minute, closed) go through the engine too. It builds no message itself. It pushes the tick's
+figures to Datadog (live only: Datadog takes no points older than an hour).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from delivery_window import store, window
-from delivery_window.connections import SLACK_WAR_ROOM
-from delivery_window.escalation import outbox
+from delivery_window.escalation import engine, keys, outbox
+from delivery_window.escalation.model import LEVEL_SEVERITY, PAGING_LEVELS, worst
 from delivery_window.masking import masked_logger
 from delivery_window.monitor import metrics, posts, rules, source
 from delivery_window.monitor.state import Batch, WindowState
@@ -148,14 +150,13 @@ class _Monitor:
         self.peak_rate = 0
         self.prev: datetime | None = None
         self.last_read_at: datetime | None = None  # wall clock of the previous read
-        self.direct_pages: list[tuple[Firing, list[dict]]] = []  # sent while the database was down
+        self.direct_pages: list[tuple[Firing, list]] = []  # paged while the database was down (ledger rows)
         for a in store.alerts(conn, day):
             self.fired[(a["rule"], a["scope"])] = a["severity"]
             runbook = protocol.alert_rules[a["rule"]].runbook if a["rule"] in protocol.alert_rules else None
             if runbook:
-                self.incident_severity[runbook] = posts.worst(
-                    self.incident_severity.get(runbook, "minor"),
-                    posts.LEVEL_SEVERITY.get(a["severity"], "minor"),
+                self.incident_severity[runbook] = worst(
+                    self.incident_severity.get(runbook, "minor"), LEVEL_SEVERITY.get(a["severity"], "minor")
                 )
 
     # -- reading ------------------------------------------------------------------------------------------
@@ -283,10 +284,12 @@ class _Monitor:
         self.observations = source.template_observations(self.conn, self.day)
 
     # -- acting -------------------------------------------------------------------------------------------
-    def record_firing(self, firing: Firing, snap, summary: MonitorSummary) -> list[tuple[Firing, list[dict]]]:
-        """Upsert the alert; on its first firing open/update the incident and queue its messages."""
-        key = rules.dedup_key(self.day, firing.rule, firing.scope)
-        first = store.record_alert(self.conn, self.day, firing, key)
+    def record_firing(self, firing: Firing, snap, summary: MonitorSummary) -> list[tuple[Firing, str | None]]:
+        """Upsert the alert; on its first firing open/update the incident and put the response steps on its
+        timeline. Returns [(firing, incident id)] for a first firing (the engine then plans its messages)."""
+        first = store.record_alert(
+            self.conn, self.day, firing, keys.alert_key(self.day, firing.rule, firing.scope)
+        )
         self.fired.setdefault((firing.rule, firing.scope), firing.severity)
         if not first:
             return []
@@ -295,9 +298,7 @@ class _Monitor:
         rule = self.p.alert_rules[firing.rule]
         incident_id = None
         if rule.runbook:
-            sev = posts.worst(
-                self.incident_severity.get(rule.runbook, "minor"), posts.LEVEL_SEVERITY[firing.severity]
-            )
+            sev = worst(self.incident_severity.get(rule.runbook, "minor"), LEVEL_SEVERITY[firing.severity])
             self.incident_severity[rule.runbook] = sev
             incident_id = store.open_incident(self.conn, self.day, rule.runbook, sev, firing.at)
             store.add_timeline(
@@ -317,10 +318,7 @@ class _Monitor:
                         already=sorted(others),
                     )  # fmt: skip
             self.note_secondary(firing.at)
-        messages = posts.alert_messages(self.day, firing, self.p, incident_id)
-        for msg in messages:
-            outbox.enqueue(self.conn, self.day, at=firing.at, **msg)
-        return [(firing, messages)] if incident_id else []
+        return [(firing, incident_id)]
 
     def note_secondary(self, at: datetime) -> None:
         """Step 5 on every paging incident once a second runbook's incident opened, whichever alert opened it (a
@@ -331,29 +329,33 @@ class _Monitor:
         paging = {
             self.p.alert_rules[r].runbook
             for (r, _), level in self.fired.items()
-            if level in posts.PAGING_LEVELS and r in self.p.alert_rules and self.p.alert_rules[r].runbook
+            if level in PAGING_LEVELS and r in self.p.alert_rules and self.p.alert_rules[r].runbook
         }
         for runbook in sorted(paging & set(self.incident_severity)):
             store.add_timeline(
-                self.conn, f"{self.day.isoformat()}:{runbook}", posts.SECONDARY_STEP, at, **needed
+                self.conn, keys.incident_id(self.day, runbook), posts.SECONDARY_STEP, at, **needed
             )
 
-    def record_sent(self, fresh: list[tuple[Firing, list[dict]]]) -> None:
-        """After the flush: the response steps that are a sent message (paged, war room joined...)."""
-        keys = [m["dedup_key"] for _, msgs in fresh for m in msgs]
-        status = source.notification_statuses(self.conn, keys)
-        for firing, msgs in fresh:
-            incident_id = f"{self.day.isoformat()}:{self.p.alert_rules[firing.rule].runbook}"
+    def record_sent(self, fresh: list[tuple[Firing, str | None]], rows: list[dict[str, Any]]) -> None:
+        """After the send: the response steps that are a sent message (paged, war room joined...), from the
+        messages the engine queued for each first firing's incident in this tick."""
+        status = source.notification_statuses(self.conn, [r["dedup_key"] for r in rows])
+        war_room = f"slack:{self.p.communication_channels.slack_channels.critical_incidents}"
+        for firing, incident_id in fresh:
+            if incident_id is None:
+                continue
             steps = posts.sent_steps(firing, self.p)
-            for m in msgs:
-                if m["kind"] == "slack_message" and m["channel"] != SLACK_WAR_ROOM:
-                    continue  # the rule's own channel: the war-room post is the response step
-                kind = "pagerduty" if m["kind"] == "pagerduty_event" else "slack"
-                if kind in steps and status.get(m["dedup_key"]) in ("sent", "dry_run"):
+            for r in rows:
+                if r["incident_id"] != incident_id:
+                    continue
+                if r["kind"] == "slack_message" and r["channel"] != war_room:
+                    continue  # a rule's own channel: the war-room post is the response step
+                kind = "pagerduty" if r["kind"] == "pagerduty_event" else "slack"
+                if kind in steps and status.get(r["dedup_key"]) in ("sent", "dry_run"):
                     step, what = steps[kind]
                     store.add_timeline(
-                        self.conn, incident_id, step, self.now(), state=status[m["dedup_key"]], what=what,
-                        dedup_key=m["dedup_key"], alert=f"{firing.rule}:{firing.scope}",
+                        self.conn, incident_id, step, self.now(), state=status[r["dedup_key"]], what=what,
+                        dedup_key=r["dedup_key"], alert=f"{firing.rule}:{firing.scope}",
                     )  # fmt: skip
         self.conn.commit()
 
@@ -361,15 +363,8 @@ class _Monitor:
         what = posts.status_due(self.ticks, index, self.p)
         if what is None:
             return False
-        if what == "closed":
-            msg = posts.closed_post(
-                self.day, snap, self.directory.targeted, self.peak_rate, self.fired, self.p
-            )
-        elif what == "opened":
-            msg = posts.opened_post(self.day, snap.t, self.directory.targeted, self.p)
-        else:
-            msg = posts.minute_post(self.day, snap, self.fired, self.p)
-        return outbox.enqueue(self.conn, self.day, at=snap.t, **msg)
+        w = posts.figures(snap, self.directory.targeted, self.peak_rate, self.fired)
+        return engine.post_window_status(self.conn, self.day, what, w, self.p)
 
     # -- the database went away -----------------------------------------------------------------------------
     def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
@@ -392,20 +387,14 @@ class _Monitor:
             if (firing.rule, firing.scope) in self.fired:
                 continue
             self.fired[(firing.rule, firing.scope)] = firing.severity
-            msgs = posts.alert_messages(self.day, firing, self.p, None)
-            if not self.dry_run:
-                for m in msgs:
-                    try:
-                        outbox.send_via_providers(m["channel"], m["kind"], m["payload"])
-                    except Exception as send_exc:
-                        log.error("direct send of %s failed: %s", m["dedup_key"], send_exc)
-            self.direct_pages.append((firing, msgs))
+            rows = engine.page_without_database(self.day, firing, self.p, dry_run=self.dry_run)
+            self.direct_pages.append((firing, rows))
 
     def record_direct_pages(self) -> None:
         """Once the database is back: the alerts paged directly get their rows, their messages count as sent."""
-        for firing, msgs in self.direct_pages:
+        for firing, rows in self.direct_pages:
             store.record_alert(
-                self.conn, self.day, firing, rules.dedup_key(self.day, firing.rule, firing.scope)
+                self.conn, self.day, firing, keys.alert_key(self.day, firing.rule, firing.scope)
             )
             runbook = self.p.alert_rules[firing.rule].runbook
             if runbook:
@@ -421,12 +410,7 @@ class _Monitor:
                     sent="directly (database down)",
                 )
                 self.note_secondary(firing.at)
-            for m in msgs:
-                outbox.enqueue(self.conn, self.day, at=firing.at, **m)
-                store.execute(
-                    self.conn, "mark_notification",
-                    {"dedup_key": m["dedup_key"], "status": "dry_run" if self.dry_run else "sent", "last_error": None},
-                )  # fmt: skip
+            engine.record_sent_directly(self.conn, rows, dry_run=self.dry_run)
         self.direct_pages = []
 
 
@@ -498,6 +482,12 @@ def run_monitor(
             fresh = []
             for firing in firings:
                 fresh += m.record_firing(firing, snap, summary)
+            queued = []
+            if fresh:  # the engine plans the grouped page and posts, and queues what is due now
+                result = engine.on_alerts_fired(m.conn, day, [f for f, _ in fresh], protocol, t)
+                queued = result.enqueued_rows
+            else:  # a later batch of a group (group_interval) or another due step
+                engine.enqueue_due(m.conn, day, t)
             summary.status_posts += int(m.status_post(index, snap))
             m.conn.commit()
         except Exception as exc:
@@ -505,10 +495,10 @@ def run_monitor(
                 raise
             m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
             return False
-        flushed = outbox.flush(m.conn, day, dry_run=dry_run, backoff=backoff)
+        flushed = engine.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
         summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
-            m.record_sent(fresh)
+            m.record_sent(fresh, queued)
         if push_series is not None and not dry_run and not late and not backoff.waiting(DATADOG_PUSH):
             age = (now() - t).total_seconds()
             if age <= protocol.monitor.datadog_max_point_age_seconds:

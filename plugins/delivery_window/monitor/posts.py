@@ -1,112 +1,35 @@
-"""What the monitor tells people and dashboards (pure): #delivery-ops status lines, alert messages, incident
-response steps, Datadog gauges. Every message has a deterministic dedup key, so a rerun never reposts.
+"""What the monitor reports (pure): the figures of its status lines, the incident response steps it records at
+a first firing, Datadog gauges. It builds no message: ``escalation`` owns every page and post.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from delivery_window import window
-from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE, SLACK_DELIVERY_OPS
-from delivery_window.escalation import outbox
+from delivery_window.escalation.model import PAGING_LEVELS, WindowFigures
 from delivery_window.monitor.metrics import Snapshot, TickMetrics
-from delivery_window.monitor.rules import dedup_key, slack_alert_keys
 from delivery_window.protocol import Protocol
 from delivery_window.records import Firing
 
-# Incident severity of each protocol level (the vocabulary of delivery_ops.incidents: minor < major < critical).
-LEVEL_SEVERITY = {
-    "severity_1": "critical",
-    "immediate_page": "critical",
-    "severity_2": "major",
-    "urgent_investigate": "major",
-    "primary_metric": "minor",
-    "warning_monitor": "minor",
-}
-SEVERITIES = ("minor", "major", "critical")
-PAGING_LEVELS = frozenset({"severity_1", "immediate_page"})
 
-
-def worst(*severities: str) -> str:
-    """The most urgent incident severity."""
-    return max(severities, key=SEVERITIES.index)
-
-
-def _ist(t: datetime, protocol: Protocol) -> str:
-    return t.astimezone(ZoneInfo(protocol.timezone)).strftime("%H:%M:%S")
-
-
-def _fmt(value: Any, unit: str = "") -> str:
-    return "n/a" if value is None else f"{value:,}{unit}" if isinstance(value, int) else f"{value}{unit}"
-
-
-# --- #delivery-ops status updates ------------------------------------------------------------------------------
-def status_key(day: date, what: str) -> str:
-    return f"slack:delivery_window:{day.isoformat()}:status:{what}"
-
-
-def _slack(key: str, text: str, channel: str = SLACK_DELIVERY_OPS) -> dict[str, Any]:
-    return {
-        "dedup_key": key,
-        "channel": channel,
-        "kind": "slack_message",
-        "payload": {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]},
-    }
-
-
-def opened_post(day: date, t: datetime, targeted: int, protocol: Protocol) -> dict[str, Any]:
-    """'Window opened' (at the first tick)."""
-    m = protocol.monitor
-    close = _close_text(day, protocol)
-    text = (
-        f":satellite: Delivery window {day} opened: {targeted:,} advisors to reach. Monitoring every "
-        f"{m.tick_seconds} s until {close} IST (06:05 + {m.grace_seconds} s grace); status here every "
-        f"{m.status_post_every_minutes} min."
-    )
-    return _slack(status_key(day, "opened"), text)
-
-
-def _close_text(day: date, protocol: Protocol) -> str:
-    return _ist(window.close(day, protocol), protocol)[:5]
-
-
-def _alerts_text(fired: dict[tuple[str, str], str]) -> str:
-    if not fired:
-        return "none"
-    rules = sorted({rule for rule, _ in fired})
-    return f"{len(fired)} ({', '.join(rules)})"
-
-
-def minute_post(
-    day: date, snap: Snapshot, fired: dict[tuple[str, str], str], protocol: Protocol
-) -> dict[str, Any]:
-    """The one-line status of a minute."""
+def figures(snap: Snapshot, targeted: int, peak: int, fired: dict[tuple[str, str], str]) -> WindowFigures:
+    """The window's figures at a tick, for the escalation engine's status lines."""
     o = snap.overall
-    hhmm = _ist(snap.t, protocol)[:5]
-    text = (
-        f"{hhmm} IST · {o.attempts:,} attempts · success {_fmt(o.success_rate_pct, '%')} · errors "
-        f"{_fmt(o.error_rate_pct, '%')} · {o.rate_per_min:,}/min · p95 {_fmt(o.p95_latency_ms, ' ms')} · "
-        f"alerts: {_alerts_text(fired)}"
+    return WindowFigures(
+        t=snap.t,
+        targeted=targeted,
+        attempts=o.attempts,
+        delivered=o.delivered,
+        failed=o.failed,
+        success_rate_pct=o.success_rate_pct,
+        error_rate_pct=o.error_rate_pct,
+        rate_per_min=o.rate_per_min,
+        p95_latency_ms=o.p95_latency_ms,
+        advisors_delivered=snap.advisors_delivered,
+        peak_rate=peak,
+        alerts=tuple(sorted(fired)),
     )
-    return _slack(status_key(day, hhmm.replace(":", "")), text)
-
-
-def closed_post(
-    day: date, snap: Snapshot, targeted: int, peak: int, fired: dict[tuple[str, str], str], protocol: Protocol
-) -> dict[str, Any]:
-    """'Window closed' with the totals (at the last tick)."""
-    o = snap.overall
-    sla = round(100.0 * snap.advisors_delivered / targeted, 2) if targeted else None
-    text = (
-        f":checkered_flag: Delivery window {day} closed at {_ist(snap.t, protocol)[:5]} IST: "
-        f"{o.attempts:,} attempts, {o.delivered:,} delivered (success {_fmt(o.success_rate_pct, '%')}), "
-        f"{o.failed:,} failed (errors {_fmt(o.error_rate_pct, '%')}), {snap.advisors_delivered:,} of {targeted:,} "
-        f"advisors delivered ({_fmt(sla, '%')}; SLA {protocol.sla.target_pct:g}%), peak {peak:,}/min, "
-        f"p95 {_fmt(o.p95_latency_ms, ' ms')}. Alerts: {_alerts_text(fired)}."
-    )
-    return _slack(status_key(day, "closed"), text)
 
 
 def status_due(ticks: list[datetime], index: int, protocol: Protocol) -> str | None:
@@ -118,41 +41,6 @@ def status_due(ticks: list[datetime], index: int, protocol: Protocol) -> str | N
     every = timedelta(minutes=protocol.monitor.status_post_every_minutes)
     start = ticks[0] - timedelta(seconds=protocol.monitor.tick_seconds)
     return "minute" if (ticks[index] - start) // every > (ticks[index - 1] - start) // every else None
-
-
-# --- alerts: PagerDuty + war room --------------------------------------------------------------------------
-def alert_messages(day: date, firing: Firing, protocol: Protocol, incident_id: str | None) -> list[dict]:
-    """The messages a first firing sends at once: a PagerDuty event when the rule pages, a war-room post, and the
-    same post in the rule's own channel (``alert_rules.<rule>.slack``: #delivery-ops for the primary metrics,
-    #engineering-alerts for the engineering rules) when that is not the war room."""
-    key = dedup_key(day, firing.rule, firing.scope)
-    rule = protocol.alert_rules[firing.rule]
-    out = []
-    if rule.page:
-        details = {**firing.details, "rule": firing.rule, "scope": firing.scope, "incident_id": incident_id,
-                   "runbook": rule.runbook}  # fmt: skip
-        out.append(
-            {
-                "dedup_key": key,
-                "channel": PAGERDUTY,
-                "kind": "pagerduty_event",
-                "payload": outbox.pagerduty_trigger(
-                    key, f"[{firing.severity}] {firing.summary}", rule.pagerduty_severity, details, "whatsapp"
-                ),
-            }
-        )
-    text = (
-        f":rotating_light: *{firing.rule}* ({firing.severity}, {firing.scope}) at {_ist(firing.at, protocol)} IST: "
-        f"{firing.summary}"
-    )
-    context = f"runbook: {rule.runbook or 'none'} · incident {incident_id or 'none'} · dedup {key}"
-    for purpose, slack_key in slack_alert_keys(key, rule.slack):
-        msg = _slack(slack_key, text, SLACK_BY_PURPOSE[purpose])
-        msg["payload"]["blocks"].append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}
-        )
-        out.append(msg)
-    return out
 
 
 # --- incident response steps (protocol severity_1.immediate_actions / severity_2.response_actions) -----------

@@ -35,22 +35,6 @@ LEVEL_RANK = {
 }
 
 
-def dedup_key(day: date, rule: str, scope: str) -> str:
-    """The PagerDuty dedup key of an alert (ARCHITECTURE §6): stable across ticks, retries and replays."""
-    return f"delivery_window:{day.isoformat()}:{rule}:{scope}"
-
-
-WAR_ROOM = "critical_incidents"  # the Slack purpose of #delivery-war-room
-
-
-def slack_alert_keys(key: str, purpose: str) -> list[tuple[str, str]]:
-    """(Slack purpose, outbox dedup key) of an alert's posts, ``key`` its ``dedup_key``: the war room always, and
-    the rule's own channel (``alert_rules.<rule>.slack``) when that is another one. The monitor sends them and
-    the escalation ledger plans them under the same keys."""
-    own = [(purpose, f"slack:{key}:{purpose}")] if purpose != WAR_ROOM else []
-    return [(WAR_ROOM, f"slack:{key}"), *own]
-
-
 @dataclass(frozen=True)
 class TemplateChange:
     """A template whose status at the tick differs from the first status seen in the window."""

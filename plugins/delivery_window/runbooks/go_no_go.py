@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from delivery_window.escalation import keys
 from delivery_window.protocol import Protocol
 from delivery_window.records import Decision
 
@@ -165,11 +166,6 @@ def decide(checks: Iterable[Mapping[str, Any]], p: Protocol, expected: Iterable[
     return GoNoGo(choice, tuple(reasons), tuple(chosen), unremediated, warnings)
 
 
-def dedup_key(day: date, name: str) -> str:
-    """The deterministic key of a go/no-go alert (PagerDuty dedup_key; Slack outbox key adds ``slack:``)."""
-    return f"delivery_window:{day.isoformat()}:go_no_go:{name}"
-
-
 def alerts(result: GoNoGo, day: date, p: Protocol) -> tuple[Alert, ...]:
     """The notifications the outcome calls for: one per remediation, one for the unremediated checks."""
     out = []
@@ -182,7 +178,7 @@ def alerts(result: GoNoGo, day: date, p: Protocol) -> tuple[Alert, ...]:
         )
         out.append(
             Alert(
-                dedup_key(day, rem.name),
+                keys.go_no_go_key(day, rem.name),
                 spec.page,
                 spec.pagerduty_severity,
                 spec.slack,
@@ -202,7 +198,7 @@ def alerts(result: GoNoGo, day: date, p: Protocol) -> tuple[Alert, ...]:
         names = ", ".join(u.split(" ", 1)[0] for u in result.unremediated)
         out.append(
             Alert(
-                dedup_key(day, "unremediated_checks"),
+                keys.go_no_go_key(day, "unremediated_checks"),
                 spec.page,
                 spec.pagerduty_severity,
                 spec.slack,

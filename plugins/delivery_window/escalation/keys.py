@@ -1,0 +1,72 @@
+"""Every identity the day's records and messages carry, in one place (ARCHITECTURE §5, §7).
+
+Keys are deterministic: the same day, rule, scope or incident always gives the same key, so a retry, a rerun
+or a replay finds the row it wrote before and sends nothing twice.
+
+| what | form | where it is used |
+|---|---|---|
+| incident id | ``<date>:<runbook>``, ``<date>:<business row>``, ``<date>:task:<task_id>`` | ``incidents.incident_id`` |
+| alert key | ``delivery_window:<date>:<rule>:<scope>`` | ``alerts.dedup_key`` (one row per rule and scope) |
+| page key | ``delivery_window:<incident id>`` | the PagerDuty ``dedup_key`` of every alert event of an incident |
+| group message | ``<page key>:alerts:<n>:<channel>`` | ledger/outbox key of the n-th alert group's message |
+| Slack post of an alert outside any incident | ``slack:<alert key>[:<purpose>]`` | ledger/outbox key |
+| status post | ``slack:delivery_window:<date>:status:<what>`` | ledger/outbox key of #delivery-ops status lines |
+| other post of the day | ``slack:delivery_window:<date>:<what>`` | daily summary, late-checkpoint notice |
+| go/no-go alert | ``delivery_window:<date>:go_no_go:<name>`` (Slack: ``slack:`` + it) | ledger/outbox key |
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+PREFIX = "delivery_window"
+WAR_ROOM = "critical_incidents"  # the Slack purpose of #delivery-war-room
+
+
+def incident_id(day: date, name: str) -> str:
+    """The day's incident of a runbook or a business-matrix row (``name``)."""
+    return f"{day.isoformat()}:{name}"
+
+
+def task_incident_id(day: date, task_id: str) -> str:
+    """The day's incident of a failed task."""
+    return incident_id(day, f"task:{task_id}")
+
+
+def alert_key(day: date, rule: str, scope: str) -> str:
+    """The key of an alert (rule × scope) of a day: ``alerts.dedup_key``, stable across ticks and replays."""
+    return f"{PREFIX}:{day.isoformat()}:{rule}:{scope}"
+
+
+def page_key(incident: str) -> str:
+    """The PagerDuty dedup key of an incident: every alert event of the incident carries it (one PagerDuty
+    incident per protocol incident; later alerts are appended to its log)."""
+    return f"{PREFIX}:{incident}"
+
+
+def group_message_key(incident: str, batch: int, channel: str) -> str:
+    """Ledger/outbox key of the message of an incident's ``batch``-th alert group on ``channel``."""
+    return f"{page_key(incident)}:alerts:{batch}:{channel}"
+
+
+def slack_alert_keys(key: str, purpose: str) -> list[tuple[str, str]]:
+    """(Slack purpose, ledger key) of the posts of an alert outside any incident, ``key`` its ``alert_key``: the
+    war room always, and the rule's own channel (``alert_rules.<rule>.slack``) when that is another one."""
+    own = [(purpose, f"slack:{key}:{purpose}")] if purpose != WAR_ROOM else []
+    return [(WAR_ROOM, f"slack:{key}"), *own]
+
+
+def day_key(day: date, what: str) -> str:
+    """Ledger/outbox key of a Slack post of the day outside any incident (``daily_summary``,
+    ``checkpoint_0605_late``)."""
+    return f"slack:{PREFIX}:{day.isoformat()}:{what}"
+
+
+def status_key(day: date, what: str) -> str:
+    """Ledger/outbox key of a #delivery-ops status line of the window (``opened``, ``HHMM``, ``closed``)."""
+    return day_key(day, f"status:{what}")
+
+
+def go_no_go_key(day: date, name: str) -> str:
+    """Key of a go/no-go alert (the PagerDuty dedup key; its Slack post adds ``slack:``)."""
+    return f"{PREFIX}:{day.isoformat()}:go_no_go:{name}"
