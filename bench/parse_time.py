@@ -1,4 +1,4 @@
-"""DAG parse time: how long the DAG processor needs to import dags/delivery_window.py.
+"""DAG parse time: how long the DAG processor needs to import dags/delivery_window_dag.py.
 
 Prints the cold import (fresh interpreter, Airflow included) and the warm parse (DagBag of the file with
 Airflow already imported), each against a baseline of an empty one-task DAG file in the same run.
@@ -58,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline_dag.py"
         base.write_text(BASELINE)
-        dag_file = str(ROOT / "dags" / "delivery_window.py")
+        dag_file = str(ROOT / "dags" / "delivery_window_dag.py")
         dags_dir = str(ROOT / "dags")
         ours_warm, base_warm = warm(dags_dir), warm(tmp)
         ours_cold = statistics.median(cold(dag_file) for _ in range(3))

@@ -93,7 +93,7 @@ def test_dag_file_does_no_heavy_imports_at_parse_time():
     )
     out = (
         subprocess.run(
-            [sys.executable, "-c", code, str(ROOT / "dags" / "delivery_window.py")],
+            [sys.executable, "-c", code, str(ROOT / "dags" / "delivery_window_dag.py")],
             capture_output=True,
             text=True,
             check=True,

@@ -303,10 +303,10 @@ def test_malformed_protocol_fails_the_dag_import_naming_the_key(how, tmp_path, f
             monkeypatch.delenv(PROTOCOL_ENV_VAR)
             get_protocol.cache_clear()
         errors = {Path_name(f): e for f, e in bag.import_errors.items()}
-        assert "delivery_window.py" in errors, bag.import_errors
-        assert key in errors["delivery_window.py"], errors["delivery_window.py"]
+        assert "delivery_window_dag.py" in errors, bag.import_errors
+        assert key in errors["delivery_window_dag.py"], errors["delivery_window_dag.py"]
         assert "delivery_window" not in bag.dags
-        line = next(ln for ln in errors["delivery_window.py"].splitlines()[::-1] if key in ln)
+        line = next(ln for ln in errors["delivery_window_dag.py"].splitlines()[::-1] if key in ln)
         row.error = short("ProtocolError: " + line[line.index(key) :].strip())
         row.retried = "n/a"
         row.escalation = "DAG import error (UI banner, dag-processor log)"
