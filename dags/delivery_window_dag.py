@@ -254,7 +254,9 @@ def delivery_window():
             f"{P.post_delivery_verification.checkpoint_deadline_minutes} min.",
         )
         def verify_sla_checkpoint(**context) -> dict:
-            return checkpoint_task.verify_sla_checkpoint(context_day(), context["run_id"])
+            return checkpoint_task.verify_sla_checkpoint(
+                context_day(), context["run_id"], dry_run=context["params"]["dry_run"]
+            )
 
         @task(
             outlets=[REPORT_ASSETS["advisor_issues"]],

@@ -10,7 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from delivery_window import store, window
-from delivery_window.escalation.clock import utcnow
+from delivery_window.escalation import engine
+from delivery_window.escalation.clock import engine_now, utcnow
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import get_protocol
 from delivery_window.records import CheckResult, Status
@@ -19,10 +20,13 @@ log = masked_logger(__name__)
 CRITICAL_SEVERITIES = frozenset({"severity_1", "immediate_page"})
 
 
-def verify_sla_checkpoint(day: date, run_id: str | None) -> dict[str, Any]:
+def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) -> dict[str, Any]:
     """06:05: SLA, advisor groups processed, zero critical failures, quality rating maintained.
 
-    The SLA row goes to ``window_runs``; each of the four protocol items is a ``check_results`` row.
+    The SLA row goes to ``window_runs``; each of the four protocol items is a ``check_results`` row. Then the
+    escalation engine applies the business matrix to the measured SLA (``engine.on_sla_measured``): its
+    immediate steps (< 95 %: engineering manager; < 90 %: CTO) are planned and sent inside this run, the later
+    ones by the follow-up DAG.
     """
     from delivery_window import checkpoint as cp
     from delivery_window.checks.probes import probe_sender_numbers
@@ -36,8 +40,6 @@ def verify_sla_checkpoint(day: date, run_id: str | None) -> dict[str, Any]:
         row.update(run_id=run_id, mode="replay" if utcnow() >= as_of else "live")
         store.record_window_run(conn, row)
         conn.commit()
-        # The business matrix on this SLA (< 95 %, < 90 %) is applied by the escalation follow-up DAG
-        # (delivery_window_escalations, every 5 min), which reads this row; see include/runbooks/README.md.
         before = next(
             (c for c in store.check_results(conn, day) if c["check_name"] == "check_sender_quality"), None
         )
@@ -62,6 +64,10 @@ def verify_sla_checkpoint(day: date, run_id: str | None) -> dict[str, Any]:
     ]
     record_items(day, items)
     log.info("SLA %.3f%% (target %s%%): %s", row["sla_pct"], p.sla.target_pct, row["status"])
+    with store.report_db() as conn:  # after the 06:05 quality item: the matrix reads it too
+        at = engine_now(day, as_of, p.timezone)
+        matrix = engine.on_sla_measured(conn, day, float(row["sla_pct"]), at, p, dry_run=dry_run)
+    log.info("business matrix at %s: %s", at.isoformat(), matrix.as_dict())
     out = {k: str(v) if isinstance(v, (date, datetime)) else v for k, v in row.items()}
     return {**out, "checkpoint": {c.check_name: str(c.status) for c in items}}
 

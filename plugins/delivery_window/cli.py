@@ -1,4 +1,4 @@
-"""``delivery-window demo | replay | migrate | sandbox``: the commands behind the Makefile."""
+"""``delivery-window demo | replay | migrate | silence | sandbox | airflow``: the commands behind the Makefile."""
 
 from __future__ import annotations
 
@@ -144,6 +144,49 @@ def cmd_airflow(args) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+def cmd_silence(args) -> int:
+    """``silence add | list | expire``: planned maintenance; a bad input is one line on stderr, exit 2."""
+    import psycopg
+
+    from delivery_window.escalation import silences
+    from delivery_window.escalation.clock import utcnow
+    from delivery_window.escalation.routing import SilenceError
+    from delivery_window.protocol import get_protocol
+
+    p, now = get_protocol(), utcnow()
+    url = args.db_url or runtime.database_url("delivery_window", prefer_local=True)
+    try:
+        with runtime.dsn_connect(url) as conn:
+            if args.action == "add":
+                start = silences.parse_time(args.start, "--start", p)
+                end = silences.parse_time(args.end, "--end", p)
+                matchers = silences.parse_matchers(args.match)
+                silence_id = silences.add(
+                    conn, start=start, end=end, matchers=matchers, reason=args.reason, author=args.author,
+                    protocol=p, now=now,
+                )  # fmt: skip
+                print(f"silence {silence_id} added")
+            elif args.action == "expire":
+                silences.expire(conn, args.silence_id, now)
+                print(f"silence {args.silence_id} expired")
+            else:
+                found = silences.current_and_upcoming(conn, now, timedelta(days=args.days))
+                for s in found:
+                    print(silences.describe(s, p, now))
+                print(f"{len(found)} active or upcoming silence(s) in the next {args.days} day(s)")
+    except SilenceError as exc:
+        print(f"delivery-window silence {args.action}: error: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.errors.UndefinedTable:
+        print(
+            f"delivery-window silence {args.action}: error: no delivery_ops.silences in that database; "
+            "run `delivery-window migrate` (or the DAG) first",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``delivery-window`` command line."""
     from delivery_window.protocol import get_protocol
@@ -174,6 +217,28 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--scenario", default="healthy")
     sandbox.add_argument("--port", type=int, default=0)
     sandbox.set_defaults(fn=cmd_sandbox)
+
+    silence = sub.add_parser("silence", help="silences for planned maintenance: add, list, expire")
+    silence.add_argument("--db-url", help="report database (default: DELIVERY_DB_URL, else local Postgres)")
+    actions = silence.add_subparsers(dest="action", required=True)
+    add = actions.add_parser(
+        "add",
+        help="mute matching alerts from --start to --end (never a severity-1 page unless protocol.yaml allows it)",
+    )
+    add.add_argument("--start", required=True, help="ISO 8601; without an offset: IST (2026-12-05T05:30)")
+    add.add_argument(
+        "--end", required=True, help="ISO 8601, after --start, at most silences.max_duration_hours"
+    )
+    add.add_argument(
+        "--match", nargs="+", required=True, metavar="LABEL=VALUE", help="labels: rule, scope, level, runbook"
+    )
+    add.add_argument("--reason", required=True, help="the planned maintenance or change it covers")
+    add.add_argument("--author", required=True, help="who is responsible for it")
+    listing = actions.add_parser("list", help="active and upcoming silences")
+    listing.add_argument("--days", type=int, default=7, help="how far ahead (default 7)")
+    expire = actions.add_parser("expire", help="stop a silence now")
+    expire.add_argument("silence_id")
+    silence.set_defaults(fn=cmd_silence)
 
     ui = sub.add_parser("airflow", help="Airflow UI (standalone) wired to the sandbox")
     ui.add_argument("--scenario", default="healthy")

@@ -889,7 +889,11 @@ class Protocol(_Frozen):
                     )
 
     def _check_inhibit_rules(self) -> None:
-        known = {"rule": set(self.alert_rules), "level": set(AlertLevel.__args__), "runbook": set(RUNBOOK_KEYS)}
+        known = {
+            "rule": set(self.alert_rules),
+            "level": set(AlertLevel.__args__),
+            "runbook": set(RUNBOOK_KEYS),
+        }
         for index, rule in enumerate(self.inhibit_rules):
             for side in ("source_match", "target_match"):
                 for label, values in getattr(rule, side).items():
@@ -904,7 +908,8 @@ class Protocol(_Frozen):
                         )
             if not rule.source_match or not rule.target_match:
                 raise _reference_error(
-                    f"inhibit_rules[{index}]", "needs a source_match and a target_match (an empty one mutes all)"
+                    f"inhibit_rules[{index}]",
+                    "needs a source_match and a target_match (an empty one mutes all)",
                 )
 
     def _check_escalation_levels(self) -> None:

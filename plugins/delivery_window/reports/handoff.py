@@ -51,6 +51,7 @@ def build_sections(
     findings: Sequence[Finding],
     protocol: Protocol,
     tz: ZoneInfo,
+    maintenance: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Section name -> content, in the protocol's order (required sections, then the briefing sections)."""
     sections: dict[str, Any] = {
@@ -111,6 +112,9 @@ def build_sections(
             "counts": {bucket: len(items) for bucket, items in by_priority(findings).items()},
             "open_incidents": [i["incident_id"] for i in open_incidents],
         },
+        # the briefing's "upcoming_scheduled_maintenance_or_changes": silences active at the handoff or
+        # starting within a day of it (``delivery-window silence add``)
+        "upcoming_scheduled_maintenance_or_changes": {"silences": list(maintenance)},
     }
     expected = (
         *protocol.shift_handoff.handoff_documentation.required_sections,

@@ -7,6 +7,7 @@ from typing import Any
 
 from delivery_window import store
 from delivery_window.checkpoint_task import record_items
+from delivery_window.escalation import silences
 from delivery_window.escalation.clock import utcnow
 from delivery_window.protocol import get_protocol
 from delivery_window.reports.assemble import findings_of, report_inputs
@@ -46,6 +47,9 @@ def hand_off_to_day_team(day: date) -> dict[str, Any]:
             findings=findings_of(i),
             protocol=p,
             tz=tz(),
+            maintenance=silences.as_handoff(
+                silences.current_and_upcoming(conn, until, timedelta(days=1)), p, until
+            ),
         )
         now = utcnow()
         for section, content in sections.items():

@@ -12,7 +12,7 @@ from typing import Any
 
 from delivery_window import store
 from delivery_window.connections import DELIVERY_SERVICE
-from delivery_window.escalation import outbox
+from delivery_window.escalation import engine
 from delivery_window.escalation.clock import utcnow
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import get_protocol
@@ -29,9 +29,11 @@ def decide_go_no_go(day: date, dry_run: bool = False) -> list[str]:
     with store.report_db() as conn:
         result = go_no_go.decide(store.check_results(conn, day), p, expected=CHECKS)
         store.record_decision(conn, day, "go_no_go", result.decision(), utcnow())
-        queued = enqueue_go_no_go_alerts(conn, day, go_no_go.alerts(result, day, p))
+        queued = engine.on_go_no_go(conn, day, go_no_go.alerts(result, day, p), utcnow(), p)
         conn.commit()
-        sent = outbox.flush(conn, day, dry_run=dry_run)  # before 06:00, not at the monitor's first tick
+        sent = engine.send_pending(
+            conn, day, dry_run=dry_run
+        )  # before 06:00, not at the monitor's first tick
     log.info(
         "go/no-go: %s (%d alerts queued, %d sent) because %s",
         result.choice,
@@ -40,40 +42,6 @@ def decide_go_no_go(day: date, dry_run: bool = False) -> list[str]:
         "; ".join(result.reasons),
     )
     return [r.name for r in result.remediations]
-
-
-def enqueue_go_no_go_alerts(conn, day: date, alerts) -> int:
-    """Queue the go/no-go alerts in the outbox (PagerDuty when ``page``, Slack by purpose); returns how many
-    were new. The one place go/no-go notifications are created: the escalation engine can replace it."""
-    from delivery_window.connections import PAGERDUTY, SLACK_BY_PURPOSE
-
-    new, at = 0, utcnow()
-    for a in alerts:
-        if a.page:
-            payload = outbox.pagerduty_trigger(
-                a.dedup_key, a.summary, a.pagerduty_severity, a.details, "go_no_go"
-            )
-            new += outbox.enqueue(
-                conn,
-                day,
-                dedup_key=a.dedup_key,
-                channel=PAGERDUTY,
-                kind="pagerduty_event",
-                payload=payload,
-                at=at,
-            )
-        doc = a.details.get("doc")
-        text = f":rotating_light: {a.summary}" + (f"\nrunbook: {doc}" if doc else "")
-        new += outbox.enqueue(
-            conn,
-            day,
-            dedup_key=f"slack:{a.dedup_key}",
-            channel=SLACK_BY_PURPOSE[a.slack],
-            kind="slack_message",
-            payload={"text": text},
-            at=at,
-        )
-    return new
 
 
 def run_pre_window_remediation(name: str, day: date) -> dict[str, Any]:
