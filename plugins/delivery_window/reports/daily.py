@@ -39,6 +39,7 @@ def build_summary(
                 "severity": a["severity"],
                 "scope": a["scope"],
                 "first_fired_at": a["first_fired_at"].astimezone(tz()).strftime("%H:%M:%S IST"),
+                "sent_as": sent_as(a),
             }
             for a in alerts
         ],
@@ -46,6 +47,17 @@ def build_summary(
         "runbook_reasons": list((decision or {}).get("reasons", [])),
         "advisor_issues": advisor_issues,
     }
+
+
+def sent_as(a: dict[str, Any]) -> str:
+    """How an alert went out (``alerts.routing``): paged, grouped, posted, "inhibited by <rule:scope>",
+    "silenced by silence <id>"; "not planned" before the engine planned it."""
+    routing = a.get("routing") or "not planned"
+    if routing == "inhibited":
+        return f"inhibited by {a.get('inhibited_by')}"
+    if routing == "silenced":
+        return f"silenced by silence {a.get('silenced_by')}"
+    return routing
 
 
 def render(day: str, s: dict[str, Any]) -> str:
@@ -74,6 +86,7 @@ def render(day: str, s: dict[str, Any]) -> str:
     for a in s["alerts"]:
         lines.append(
             f"{'  alert'.ljust(width)}  {a['rule']} [{a['severity']}] {a['scope']} at {a['first_fired_at']}"
+            + (f" · {a['sent_as']}" if a.get("sent_as") else "")
         )
     for c in s["failed_checks"]:
         lines.append(f"{'  check'.ljust(width)}  {c}")
@@ -197,9 +210,10 @@ def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, window
 
     out += ["## Alerts", ""]
     if s["alerts"]:
-        out += ["| first fired | rule | severity | scope |", "|---|---|---|---|"]
+        out += ["| first fired | rule | severity | scope | sent as |", "|---|---|---|---|---|"]
         out += [
-            f"| {a['first_fired_at']} | {a['rule']} | {a['severity']} | {a['scope']} |" for a in s["alerts"]
+            f"| {a['first_fired_at']} | {a['rule']} | {a['severity']} | {a['scope']} | {a.get('sent_as', '')} |"
+            for a in s["alerts"]
         ]
     else:
         out.append("No alert fired.")
