@@ -26,7 +26,8 @@ mc.limit_cpus(2)
 
 from delivery_window import runtime, window  # noqa: E402
 from delivery_window.connections import sandbox_connections  # noqa: E402
-from delivery_window.monitor import loop, rules  # noqa: E402
+from delivery_window.escalation import keys  # noqa: E402
+from delivery_window.monitor import loop  # noqa: E402
 from delivery_window.protocol import get_protocol  # noqa: E402
 from delivery_window.sandbox.server import Sandbox  # noqa: E402
 
@@ -107,7 +108,7 @@ def run_series(url: str, sb: Sandbox, tick: int, reps: int, first_day: date) -> 
                 conn.rollback()
                 time.sleep(0.05)
         time.sleep(random.uniform(0.5, 0.5 + tick))  # a random moment of the tick cycle
-        key = rules.dedup_key(day, "failure_rate_2m", "overall")
+        key = keys.page_key(keys.incident_id(day, "delivery_failure"))  # the incident's one PagerDuty key
         if first_page_at(sb, key) is not None:
             raise RuntimeError(f"{day}: paged before the burst (the background must stay quiet)")
         written = write_burst(url, day, now(), int(day.strftime("%Y%m%d")) * 10_000_000 + 9_000_000)

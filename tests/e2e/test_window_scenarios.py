@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from delivery_window import window
-from delivery_window.monitor import rules
+from delivery_window.escalation import keys
 from delivery_window.protocol import get_protocol
 from delivery_window.sandbox.scenario_sets.window import FAILING_NUMBER, STORM_ADVISOR
 
@@ -37,16 +37,20 @@ def alerts(r) -> dict[tuple[str, str], dict]:
 
 
 def pages(r) -> list[dict]:
-    """PagerDuty trigger events of the monitor's alert rules (the escalation follow-up may resolve them later,
+    """PagerDuty trigger events of the monitor's alerts: each carries its incident's key (one PagerDuty incident
+    per runbook incident) and the alerts it reports in ``custom_details`` (the follow-up may resolve them later,
     and page for other reasons under other keys)."""
-    prefix = f"delivery_window:{r.day}:"
+    incident_keys = {keys.page_key(keys.incident_id(r.day, runbook)) for runbook in P.runbooks}
     return [
         p["json"]
         for p in r.sandbox.requests("pagerduty")
-        if p["json"]["event_action"] == "trigger"
-        and p["json"]["dedup_key"].startswith(prefix)
-        and p["json"]["dedup_key"].split(":")[2] in MONITOR_RULES
+        if p["json"]["event_action"] == "trigger" and p["json"]["dedup_key"] in incident_keys
     ]
+
+
+def paged_alerts(r) -> list[str]:
+    """``rule:scope`` of every alert a page reported as new, in sending order."""
+    return [a for e in pages(r) for a in e["payload"]["custom_details"]["new"]]
 
 
 def war_room(r) -> list[str]:
@@ -107,13 +111,17 @@ def test_failure_burst_pages_once_during_the_window(burst):
     page = got[("failure_rate_2m", "overall")]
     assert page["severity"] == "immediate_page" and in_window(burst, page["first"])
     assert page["first"] == window.at(BURST_DAY, "delivery_start") + timedelta(minutes=2, seconds=10)
-    assert page["key"] == rules.dedup_key(BURST_DAY, "failure_rate_2m", "overall")
+    assert page["key"] == keys.alert_key(BURST_DAY, "failure_rate_2m", "overall")
+    incident_key = keys.page_key(keys.incident_id(BURST_DAY, "delivery_failure"))
     events = pages(burst)
-    assert [e["dedup_key"] for e in events] == [page["key"]]  # the only page, sent once
+    assert [e["dedup_key"] for e in events] == [incident_key]  # the only page, sent once
+    assert paged_alerts(burst) == ["failure_rate_2m:overall"]
     assert events[0]["event_action"] == "trigger" and events[0]["payload"]["severity"] == "critical"
-    assert burst.sandbox.state()["pagerduty_alerts"][page["key"]]["opened"] == 1
+    assert burst.sandbox.state()["pagerduty_alerts"][incident_key]["opened"] == 1
     created = burst.rows(
-        "SELECT created_at FROM delivery_ops.notifications WHERE dedup_key = %s", page["key"]
+        "SELECT created_at FROM delivery_ops.notifications WHERE payload->>'dedup_key' = %s AND "
+        "payload->>'event_action' IS DISTINCT FROM 'resolve' AND payload->>'action' = 'trigger'",
+        incident_key,
     )
     assert created == [(page["first"],)]  # queued at the tick it fired, not after the window
 
@@ -124,7 +132,8 @@ def test_failure_burst_fires_only_the_burst_rules(burst):
         ("success_rate_below_98", "overall"),
         ("error_rate_above_2pct", "overall"),
     }
-    assert len(war_room(burst)) == 3
+    # one grouped post: the page and, inhibited under it, the two primary-metric alerts of the same scope
+    assert len(war_room(burst)) == 1
 
 
 def test_failure_burst_incident_records_the_protocol_response(burst):
@@ -175,7 +184,7 @@ def test_slow_api_fires_the_latency_rules(slow):
     ops = [
         p["json"]["text"]
         for p in slack
-        if "delivery-ops" in p["path"] and "rotating_light" in p["json"]["text"]
+        if "delivery-ops" in p["path"] and " fired:" in p["json"]["text"]  # an alert group, not a status line
     ]
     assert len(eng) == 1 and "latency_vs_baseline" in eng[0]
     assert len(ops) == 1 and "api_latency_p95_above_2s" in ops[0]
@@ -204,9 +213,7 @@ def test_shard_failing_is_sev2_for_that_shard_only(shard):
     assert any(f"number:{FAILING_NUMBER}" in t and "shard_failing" in t for t in war_room(shard))
     # a fifth of the traffic failing also breaks the overall rules; the shard alert itself does not page
     assert ("failure_rate_2m", "overall") in got
-    assert f"delivery_window:{SHARD_DAY}:shard_failing:number:{FAILING_NUMBER}" not in {
-        e["dedup_key"] for e in pages(shard)
-    }
+    assert f"shard_failing:number:{FAILING_NUMBER}" not in paged_alerts(shard)
 
 
 def test_shard_failing_incident_follows_the_sev2_response(shard):

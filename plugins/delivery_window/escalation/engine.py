@@ -3,17 +3,22 @@
 Every entry point records its observation first (an incident row or timeline entry), then calls
 :func:`reconcile`, which re-derives the day's incidents from *all* recorded observations (derive.py), plans their
 ledger rows (plan.py), writes the rows that are new, cancels the steps of resolved incidents that were not due
-yet, and puts the due ones in the notification outbox. :func:`follow_up` adds a flush (the send) and mirrors
-the outbox onto the ledger. Because planning is a pure function of the records and every key is deterministic,
+yet, and puts the due ones in the notification outbox. :func:`follow_up` adds a flush (the send); each send
+is mirrored onto its ledger row as it happens. Because planning is a pure function of the records and every key is deterministic,
 calling any of these again — a retry, a rerun, a replay — sends nothing new.
 
-Callers (include/runbooks/README.md, "Who calls the engine"):
+Callers (every outbound message of the package starts at one of these; nothing else enqueues or sends):
 
-* the monitor, on a first firing: ``on_alert_fired(conn, day, firing, protocol)``;
-* the 06:05 SLA checkpoint: ``on_sla_measured(conn, day, sla_pct, measured_as_of, protocol, dry_run=...)``;
+* the monitor, in the tick that recorded them: ``on_alerts_fired(conn, day, firings, protocol, at)`` (grouped,
+  inhibited, silenced by routing.py), ``enqueue_due`` on the other ticks, ``post_window_status`` for its status
+  lines, and ``page_without_database`` / ``record_sent_directly`` while the report database is away;
+* the go/no-go decision: ``on_go_no_go``;
+* the 06:05 SLA checkpoint: ``on_sla_measured(conn, day, sla_pct, at, protocol, dry_run=...)``, and its
+  DeadlineAlert: ``on_checkpoint_late``;
 * checks or people, for a SEBI violation / suspended account: ``on_business_event(...)``;
 * every task's failure callback: ``on_task_failed(...)``;
-* the runbooks: ``on_runbook_activated``, ``record_approval``, ``resolve``;
+* the runbooks: ``on_runbook_activated``, ``request_approval``, ``record_approval``, ``resolve``;
+* the report: ``post_daily_summary``; anyone that sends what is pending: ``send_pending``;
 * the follow-up (DAG task and the ``delivery_window_escalations`` DAG): ``follow_up(conn, day, as_of, protocol)``.
 """
 
@@ -119,18 +124,7 @@ def _orphans(alert_rows: list[dict[str, Any]], protocol: Protocol) -> list[Alert
 def day_silences(conn, day: date, protocol: Protocol) -> list[routing.Silence]:
     """The silences that overlap the delivery date (in IST)."""
     start = protocol_time(day, "window_open").replace(hour=0, minute=0)
-    return [
-        routing.Silence(
-            r["silence_id"],
-            r["starts_at"],
-            r["ends_at"],
-            r["matchers"],
-            r["reason"],
-            r["author"],
-            r["expired_at"],
-        )
-        for r in store.silences(conn, start, start + timedelta(days=1))
-    ]
+    return [routing.Silence.of_row(r) for r in store.silences(conn, start, start + timedelta(days=1))]
 
 
 def load_day(conn, day: date, protocol: Protocol) -> tuple[list[IncidentFacts], list[AlertRef]]:

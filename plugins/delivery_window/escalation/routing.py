@@ -41,6 +41,19 @@ class Silence:
     author: str = ""
     expired_at: datetime | None = None
 
+    @classmethod
+    def of_row(cls, r: Mapping) -> Silence:
+        """A ``delivery_ops.silences`` row (``select_silences.sql``) as a Silence."""
+        return cls(
+            str(r["silence_id"]),
+            r["starts_at"],
+            r["ends_at"],
+            r["matchers"],
+            r["reason"],
+            r["author"],
+            r["expired_at"],
+        )
+
     @property
     def until(self) -> datetime:
         """When it stops muting."""

@@ -76,19 +76,7 @@ def expire(conn, silence_id: str, now: datetime) -> None:
 
 def current_and_upcoming(conn, now: datetime, horizon: timedelta) -> list[Silence]:
     """Silences muting at ``now`` or starting within ``horizon`` after it, in start order."""
-    rows = store.silences(conn, now, now + horizon)
-    silences = [
-        Silence(
-            r["silence_id"],
-            r["starts_at"],
-            r["ends_at"],
-            r["matchers"],
-            r["reason"],
-            r["author"],
-            r["expired_at"],
-        )
-        for r in rows
-    ]
+    silences = [Silence.of_row(r) for r in store.silences(conn, now, now + horizon)]
     return [s for s in silences if s.until > now]
 
 
