@@ -44,6 +44,7 @@ SECTIONS = {
     "infrastructure_changes",
     "previous_24h_incident_log",
     "pending_issues",
+    "upcoming_scheduled_maintenance_or_changes",
 }
 REPORT_COLUMNS = (
     "sla_pct, sla_met, alerts, runbook, summary, report_text, report_markdown, chart_png, chart_error"

@@ -80,7 +80,7 @@ def snapshot(r) -> dict[str, list[tuple]]:
         if table == "check_results":
             at = cols.index("message")
             rows = [(*row[:at], measured_as_text(row[at]), *row[at + 1 :]) for row in rows]
-        out[table] = sorted(rows)
+        out[table] = sorted(rows, key=lambda row: tuple((v is not None, v or "") for v in row))  # NULLs first
     return out
 
 

@@ -96,14 +96,22 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
     )[0] == ("delivery_failure")
     pages = sandbox.requests("pagerduty")
     keys = {p["json"]["dedup_key"] for p in pages}
-    assert f"delivery_window:{OUTAGE_DAY}:whatsapp_api_unavailable:overall" in keys
+    incident = f"delivery_window:{OUTAGE_DAY}:delivery_failure"
+    assert incident in keys  # one PagerDuty incident for the outage, not one per rule and scope
+    assert not [k for k in keys if k.endswith(":overall")]
     assert all(p["status"] == 202 for p in pages)
     triggers = [p["json"]["dedup_key"] for p in pages if p["json"]["event_action"] == "trigger"]
     resolves = {p["json"]["dedup_key"] for p in pages if p["json"]["event_action"] == "resolve"}
-    assert len(triggers) == len(set(triggers))  # one trigger per alert, never repeated
+    new = [
+        a
+        for p in pages
+        if p["json"]["dedup_key"] == incident and p["json"]["event_action"] == "trigger"
+        for a in p["json"]["payload"]["custom_details"]["new"]
+    ]
+    assert new and len(new) == len(set(new))  # each alert reported once, in the incident's PagerDuty log
     assert resolves <= set(triggers)  # the runbook met its criterion: its pages are resolved, nothing else
     war_room = [r for r in sandbox.requests("slack") if "war-room" in r["path"]]
-    assert len(war_room) == len(rules) and all(r["status"] == 200 for r in war_room)
+    assert 1 <= len(war_room) < len(rules) and all(r["status"] == 200 for r in war_room)  # grouped per tick
     steps = dict(
         all_rows(
             db_url, "SELECT step, outcome FROM delivery_ops.runbook_runs WHERE delivery_date=%s", OUTAGE_DAY
