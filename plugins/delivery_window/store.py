@@ -14,6 +14,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from delivery_window.escalation import keys
 from delivery_window.paths import query
 from delivery_window.records import Attempt, CheckResult
 
@@ -140,7 +141,7 @@ def decisions(conn, day: date) -> dict[str, dict[str, Any]]:
 
 def open_incident(conn, day: date, runbook: str, severity: str, opened_at: datetime) -> str:
     """Create (or find) the day's incident for a runbook; return its id."""
-    incident_id = f"{day.isoformat()}:{runbook}"
+    incident_id = keys.incident_id(day, runbook)
     execute(
         conn,
         "upsert_incident",

@@ -35,7 +35,11 @@ DEPENDENCIES = {
     "datadog": ("check_datadog_monitors", "datadog", ()),
     "grafana": ("check_grafana_dashboard", "grafana", ()),
     "pagerduty": ("check_pagerduty_escalation", "pagerduty_api", ("pagerduty_events",)),
-    "slack": (None, None, ("slack_war_room", "slack_delivery_ops", "slack_engineering_alerts")),
+    "slack": (
+        None,
+        None,
+        ("slack_war_room", "slack_delivery_ops", "slack_engineering_alerts", "slack_executive_alerts"),
+    ),
     "delivery": ("check_delivery_queue", "delivery_service", ("delivery_service",)),
 }
 # sandbox services of a dependency (requests counted for the retry policy)

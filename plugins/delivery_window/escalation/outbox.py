@@ -180,17 +180,3 @@ def flush(
         else:
             result.failed[row["dedup_key"]] = error or ""
     return result
-
-
-def pagerduty_trigger(dedup_key: str, summary: str, severity: str, details: dict, component: str) -> dict:
-    """Payload for a PagerDuty trigger event (``prepare_event_data`` keyword arguments)."""
-    return {
-        "summary": summary[:1024],
-        "severity": severity,
-        "source": "airflow/delivery_window",
-        "action": "trigger",
-        "dedup_key": dedup_key,
-        "custom_details": details,
-        "component": component,
-        "group": "advisor-daily",
-    }

@@ -12,6 +12,7 @@ from typing import Any
 
 from delivery_window import store, window
 from delivery_window.connections import DELIVERY_SERVICE
+from delivery_window.escalation import keys
 from delivery_window.escalation.clock import engine_now, utcnow
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import get_protocol
@@ -73,7 +74,7 @@ def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
     from delivery_window.runbooks.steps import STEPS
 
     p = get_protocol()
-    incident = f"{day.isoformat()}:{name}"
+    incident = keys.incident_id(day, name)
     try:
         with store.report_db() as conn:
             details = STEPS[step](_delivery_hook(), conn, day, p)
@@ -104,7 +105,7 @@ def verify_runbook(name: str, day: date, sleep=None) -> dict[str, Any]:
     p = get_protocol()
     spec = p.runbooks[name]
     step, fn = verify_of(name, p)
-    incident = f"{day.isoformat()}:{name}"
+    incident = keys.incident_id(day, name)
     live = is_live(day, utcnow(), p.timezone)
     with store.report_db() as conn:
         rows = {r["incident_id"]: r for r in store.escalation_incidents(conn, day)}
@@ -152,7 +153,7 @@ def verify_runbook(name: str, day: date, sleep=None) -> dict[str, Any]:
 def close_runbook(name: str, day: date) -> dict[str, Any]:
     """Record the runbook's outcome (its steps and whether the incident resolved) on the timeline."""
     p = get_protocol()
-    incident = f"{day.isoformat()}:{name}"
+    incident = keys.incident_id(day, name)
     at = _runbook_clock(day)
     with store.report_db() as conn:
         steps = {
