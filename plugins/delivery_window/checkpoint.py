@@ -273,7 +273,7 @@ async def notify_checkpoint_late(context: dict[str, Any] | None = None, **_: Any
 
 def _notify_checkpoint_late(context: dict[str, Any]) -> str:
     from delivery_window import store
-    from delivery_window.escalation import engine
+    from delivery_window.escalation import announce
     from delivery_window.protocol import get_protocol
 
     p = get_protocol()
@@ -283,9 +283,9 @@ def _notify_checkpoint_late(context: dict[str, Any]) -> str:
     with store.report_db() as conn:
         if store.window_run(conn, day):
             return f"{day}: checkpoint completed, no notice"
-        engine.on_checkpoint_late(conn, day, str(dag_run.get("dag_run_id")), deadline, datetime.now(UTC), p)
+        announce.on_checkpoint_late(conn, day, str(dag_run.get("dag_run_id")), deadline, datetime.now(UTC), p)
         conn.commit()
-        result = engine.send_pending(conn, day)
+        result = announce.send_pending(conn, day)
     return f"{day}: checkpoint late, notice sent={result.sent} pending={len(result.failed)}"
 
 

@@ -264,9 +264,9 @@ def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url, mon
     clock = live_clock(day)
     clock.hooks.append((window.at(day, "delivery_start") + timedelta(minutes=2, seconds=3), write_burst))
     sent = []  # (clock time, channel, kind, payload): what left the outbox, and when
-    real_send = loop.engine.send_pending
+    real_send = loop.announce.send_pending
     monkeypatch.setattr(
-        loop.engine,
+        loop.announce,
         "send_pending",
         lambda conn, day, dry_run=False, backoff=None: real_send(
             conn, day, dry_run=dry_run, sender=lambda *a: sent.append((clock.now(), *a)), backoff=backoff
@@ -306,9 +306,9 @@ def database_away(monkeypatch, day: date) -> tuple[tuple[datetime, datetime], li
     monkeypatch.setattr(source, "iter_changes", flaky)
     sent = []
     monkeypatch.setattr(loop.outbox, "send_via_providers", lambda *a: sent.append(a))
-    real_send = loop.engine.send_pending
+    real_send = loop.announce.send_pending
     monkeypatch.setattr(
-        loop.engine,
+        loop.announce,
         "send_pending",
         lambda conn, day, dry_run=False, backoff=None: real_send(
             conn, day, dry_run=dry_run, sender=lambda *a: sent.append(a), backoff=backoff

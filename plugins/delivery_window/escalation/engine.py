@@ -7,19 +7,18 @@ yet, and puts the due ones in the notification outbox. :func:`follow_up` adds a 
 is mirrored onto its ledger row as it happens. Because planning is a pure function of the records and every key is deterministic,
 calling any of these again — a retry, a rerun, a replay — sends nothing new.
 
-Callers (every outbound message of the package starts at one of these; nothing else enqueues or sends):
+Callers (every outbound message of the package starts here or in ``announce``; nothing else enqueues or sends):
 
 * the monitor, in the tick that recorded them: ``on_alerts_fired(conn, day, firings, protocol, at)`` (grouped,
-  inhibited, silenced by routing.py), ``enqueue_due`` on the other ticks, ``post_window_status`` for its status
-  lines, and ``page_without_database`` / ``record_sent_directly`` while the report database is away;
-* the go/no-go decision: ``on_go_no_go``;
-* the 06:05 SLA checkpoint: ``on_sla_measured(conn, day, sla_pct, at, protocol, dry_run=...)``, and its
-  DeadlineAlert: ``on_checkpoint_late``;
+  inhibited, silenced by routing.py) and ``enqueue_due`` on the other ticks;
+* the 06:05 SLA checkpoint: ``on_sla_measured(conn, day, sla_pct, at, protocol, dry_run=...)``;
 * checks or people, for a SEBI violation / suspended account: ``on_business_event(...)``;
 * every task's failure callback: ``on_task_failed(...)``;
 * the runbooks: ``on_runbook_activated``, ``request_approval``, ``record_approval``, ``resolve``;
-* the report: ``post_daily_summary``; anyone that sends what is pending: ``send_pending``;
 * the follow-up (DAG task and the ``delivery_window_escalations`` DAG): ``follow_up(conn, day, as_of, protocol)``.
+
+Messages of no incident (status lines, go/no-go, the daily summary, the late-checkpoint notice), ``send_pending``
+and paging while the report database is away are in ``announce``.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from delivery_window import store, window
-from delivery_window.escalation import clock, keys, outbox, posts, routing
+from delivery_window.escalation import announce, clock, keys, outbox, routing
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import (
     BUSINESS,
@@ -40,10 +39,9 @@ from delivery_window.escalation.model import (
     AlertRef,
     IncidentFacts,
     LedgerRow,
-    WindowFigures,
     worst,
 )
-from delivery_window.escalation.plan import incident_alert_rows, orphan_alert_rows, plan_incident
+from delivery_window.escalation.plan import orphan_alert_rows, plan_incident
 from delivery_window.masking import mask_phones, masked_logger
 from delivery_window.protocol import Protocol
 from delivery_window.window import at as protocol_time
@@ -544,99 +542,7 @@ def request_approval(
         action="approval_request",
         reason=f"{step} requires approval (default {default} after {timeout_minutes} min)",
     )
-    record_and_enqueue(conn, [row])
+    announce.record_and_enqueue(conn, [row])
     conn.commit()
     outbox.flush(conn, day, dry_run=dry_run)
     return key
-
-
-# --- messages of no incident: a ledger row first, then the outbox -------------------------------------------
-def record_and_enqueue(conn, rows: list[LedgerRow], now: datetime | None = None) -> list[str]:
-    """Write ledger rows (new keys only) and put them in the outbox; returns the keys newly enqueued. The
-    caller commits and sends (``send_pending``)."""
-    store.insert_escalations(conn, rows, now or clock.utcnow())
-    new = []
-    for row in rows:
-        if row.status == "pending" and outbox.enqueue(
-            conn,
-            row.delivery_date,
-            dedup_key=row.dedup_key,
-            channel=row.conn_id,
-            kind=row.kind,
-            payload=row.payload,
-            at=row.due_at,
-        ):
-            new.append(row.dedup_key)
-    return new
-
-
-def post_window_status(conn, day: date, what: str, figures: WindowFigures, protocol: Protocol) -> bool:
-    """The monitor's status line (``opened``, ``minute``, ``closed``) to #delivery-ops; False when a rerun
-    finds it already queued."""
-    return bool(record_and_enqueue(conn, [posts.status_row(day, what, figures, protocol)]))
-
-
-def on_go_no_go(conn, day: date, alerts, at: datetime, protocol: Protocol) -> int:
-    """The go/no-go decision's alerts (``runbooks.go_no_go.alerts``): page and post; returns how many were new."""
-    return len(record_and_enqueue(conn, posts.go_no_go_rows(day, alerts, at, protocol)))
-
-
-def post_daily_summary(conn, day: date, payload: dict[str, Any], at: datetime, protocol: Protocol) -> bool:
-    """The 06:30 report's post to #delivery-ops (rendered by ``reports.daily.slack_payload``)."""
-    return bool(record_and_enqueue(conn, [posts.daily_summary_row(day, payload, at, protocol)]))
-
-
-def on_checkpoint_late(
-    conn, day: date, run_id: str, deadline: str | None, at: datetime, protocol: Protocol
-) -> bool:
-    """The 06:05 checkpoint missed its deadline (DeadlineAlert callback): tell the protocol's channel once."""
-    return bool(record_and_enqueue(conn, [posts.checkpoint_late_row(day, run_id, deadline, at, protocol)]))
-
-
-def send_pending(
-    conn,
-    day: date,
-    *,
-    dry_run: bool = False,
-    backoff: outbox.ChannelBackoff | None = None,
-    sender: Callable[[str, str, dict[str, Any]], None] | None = None,
-) -> outbox.FlushResult:
-    """Send every pending message of ``day`` (and retry the failed ones); see ``outbox.flush``."""
-    return outbox.flush(conn, day, dry_run=dry_run, backoff=backoff, **({"sender": sender} if sender else {}))
-
-
-# --- the database is away: page without the ledger, record it once it is back --------------------------------
-def page_without_database(day: date, firing, protocol: Protocol, *, dry_run: bool) -> list[LedgerRow]:
-    """A first firing seen while the report database is down (the Sev1 database rule): its incident's first
-    alert batch is sent straight through the providers (the outbox lives in that database). Returns the rows
-    to record with ``record_sent_directly`` once the database is back: the same keys the plan will give them.
-    """
-    rule = protocol.alert_rules[firing.rule]
-    ref = AlertRef(firing.rule, firing.scope, rule.level, firing.at, firing.summary)
-    if rule.runbook:
-        incident = keys.incident_id(day, rule.runbook)
-        facts = IncidentFacts(
-            incident, day, TECHNICAL, LEVEL_SEVERITY.get(rule.level, "minor"), firing.at,
-            runbook=rule.runbook, alerts=(ref,),
-        )  # fmt: skip
-        rows = [r for r in incident_alert_rows(facts, protocol) if r.due_at <= firing.at]
-    else:
-        rows = orphan_alert_rows(day, ref, protocol)
-    if not dry_run:
-        for r in rows:
-            try:
-                outbox.send_via_providers(r.conn_id, r.kind, r.payload)
-            except Exception as exc:  # recorded as sent-or-not once the database is back; logged now
-                log.error("direct send of %s failed: %s", r.dedup_key, exc)
-    return rows
-
-
-def record_sent_directly(conn, rows: list[LedgerRow], *, dry_run: bool) -> None:
-    """Ledger and outbox rows for messages ``page_without_database`` sent, marked sent (or dry_run)."""
-    record_and_enqueue(conn, rows)
-    status = "dry_run" if dry_run else "sent"
-    for r in rows:
-        store.execute(
-            conn, "mark_notification", {"dedup_key": r.dedup_key, "status": status, "last_error": None}
-        )
-        store.mark_escalation_notified(conn, r.dedup_key, status, None)

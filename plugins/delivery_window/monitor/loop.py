@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from delivery_window import store, window
-from delivery_window.escalation import engine, keys, outbox
+from delivery_window.escalation import announce, engine, keys, outbox
 from delivery_window.escalation.model import LEVEL_SEVERITY, PAGING_LEVELS, worst
 from delivery_window.masking import masked_logger
 from delivery_window.monitor import metrics, posts, rules, source
@@ -364,7 +364,7 @@ class _Monitor:
         if what is None:
             return False
         w = posts.figures(snap, self.directory.targeted, self.peak_rate, self.fired)
-        return engine.post_window_status(self.conn, self.day, what, w, self.p)
+        return announce.post_window_status(self.conn, self.day, what, w, self.p)
 
     # -- the database went away -----------------------------------------------------------------------------
     def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
@@ -387,7 +387,7 @@ class _Monitor:
             if (firing.rule, firing.scope) in self.fired:
                 continue
             self.fired[(firing.rule, firing.scope)] = firing.severity
-            rows = engine.page_without_database(self.day, firing, self.p, dry_run=self.dry_run)
+            rows = announce.page_without_database(self.day, firing, self.p, dry_run=self.dry_run)
             self.direct_pages.append((firing, rows))
 
     def record_direct_pages(self) -> None:
@@ -410,7 +410,7 @@ class _Monitor:
                     sent="directly (database down)",
                 )
                 self.note_secondary(firing.at)
-            engine.record_sent_directly(self.conn, rows, dry_run=self.dry_run)
+            announce.record_sent_directly(self.conn, rows, dry_run=self.dry_run)
         self.direct_pages = []
 
 
@@ -495,7 +495,7 @@ def run_monitor(
                 raise
             m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
             return False
-        flushed = engine.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
+        flushed = announce.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
         summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh, queued)

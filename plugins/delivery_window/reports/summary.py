@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from delivery_window import store
-from delivery_window.escalation import engine
+from delivery_window.escalation import announce
 from delivery_window.escalation.clock import utcnow
 from delivery_window.protocol import get_protocol
 
@@ -26,7 +26,7 @@ def post_daily_summary(day: date, dry_run: bool = False) -> dict[str, Any]:
             s.get("minute_attempts", []),
             s.get("minute_failed", []),
         )
-        engine.post_daily_summary(conn, day, payload, utcnow(), get_protocol())
+        announce.post_daily_summary(conn, day, payload, utcnow(), get_protocol())
         conn.commit()
-        result = engine.send_pending(conn, day, dry_run=dry_run)
+        result = announce.send_pending(conn, day, dry_run=dry_run)
     return {"sent": result.sent, "dry_run": result.dry_run, "still_pending": len(result.failed)}

@@ -12,7 +12,7 @@ from typing import Any
 
 from delivery_window import store
 from delivery_window.connections import DELIVERY_SERVICE
-from delivery_window.escalation import engine
+from delivery_window.escalation import announce
 from delivery_window.escalation.clock import utcnow
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import get_protocol
@@ -29,9 +29,9 @@ def decide_go_no_go(day: date, dry_run: bool = False) -> list[str]:
     with store.report_db() as conn:
         result = go_no_go.decide(store.check_results(conn, day), p, expected=CHECKS)
         store.record_decision(conn, day, "go_no_go", result.decision(), utcnow())
-        queued = engine.on_go_no_go(conn, day, go_no_go.alerts(result, day, p), utcnow(), p)
+        queued = announce.on_go_no_go(conn, day, go_no_go.alerts(result, day, p), utcnow(), p)
         conn.commit()
-        sent = engine.send_pending(
+        sent = announce.send_pending(
             conn, day, dry_run=dry_run
         )  # before 06:00, not at the monitor's first tick
     log.info(
