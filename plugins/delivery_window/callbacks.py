@@ -6,12 +6,11 @@ incident through ``escalation.engine.on_task_failed``: a failed task of a group 
 ``incident_automation.critical_task_groups`` becomes a critical incident (PagerDuty page, #delivery-war-room,
 #engineering-alerts, then the escalation chain); any other one a major incident (#engineering-alerts); a runbook
 step's failure goes on its runbook's incident. If the report database itself cannot be reached, the failure is
-posted straight to #engineering-alerts with a notifier built for this call, so it is never silent.
+posted straight to #engineering-alerts (``escalation.announce.post_without_database``), so it is never silent.
 """
 
 from __future__ import annotations
 
-from delivery_window.connections import SLACK_ENGINEERING_ALERTS
 from delivery_window.masking import mask_phones, masked_logger
 
 log = masked_logger(__name__)
@@ -24,9 +23,11 @@ def _day(context):
 
 
 def _post_directly(context, text: str) -> None:
-    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+    from delivery_window.escalation import announce
+    from delivery_window.protocol import get_protocol
 
-    SlackWebhookNotifier(slack_webhook_conn_id=SLACK_ENGINEERING_ALERTS, text=mask_phones(text))(context)
+    dry_run = bool((context.get("params") or {}).get("dry_run"))
+    announce.post_without_database("engineering_alerts", mask_phones(text), get_protocol(), dry_run=dry_run)
 
 
 def task_failure_alert(context) -> None:
@@ -60,12 +61,11 @@ def task_failure_alert(context) -> None:
             )
     except Exception as exc:  # the engine is down (often the same cause): never lose the failure
         log.exception("escalation engine unavailable for the failure of %s: %s", ti.task_id, exc)
-        if not dry_run:
-            _post_directly(
-                context,
-                f":x: delivery_window task {ti.task_id} failed (try {getattr(ti, 'try_number', '?')}) in run "
-                f"{context['dag_run'].run_id}: {error}. The escalation engine could not record it: {exc}",
-            )
+        _post_directly(
+            context,
+            f":x: delivery_window task {ti.task_id} failed (try {getattr(ti, 'try_number', '?')}) in run "
+            f"{context['dag_run'].run_id}: {error}. The escalation engine could not record it: {exc}",
+        )
 
 
 def follow_up_failure_alert(context) -> None:

@@ -285,7 +285,8 @@ def _notify_checkpoint_late(context: dict[str, Any]) -> str:
             return f"{day}: checkpoint completed, no notice"
         announce.on_checkpoint_late(conn, day, str(dag_run.get("dag_run_id")), deadline, datetime.now(UTC), p)
         conn.commit()
-        result = announce.send_pending(conn, day)
+        # the run's own dry_run (its conf) holds here too: a dry run's late notice is recorded, not sent
+        result = announce.send_pending(conn, day, dry_run=bool((dag_run.get("conf") or {}).get("dry_run")))
     return f"{day}: checkpoint late, notice sent={result.sent} pending={len(result.failed)}"
 
 

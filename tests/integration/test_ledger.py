@@ -332,26 +332,19 @@ def test_the_failure_callback_turns_a_failed_critical_task_into_an_incident(conn
 
 
 def test_the_failure_callback_posts_directly_when_the_engine_is_down(monkeypatch):
+    """Even the fallback goes through escalation (announce.post_without_database), masked, never dropped."""
     from delivery_window import callbacks
 
     posted = []
-
-    class FakeNotifier:
-        def __init__(self, **kw):
-            posted.append(kw)
-
-        def __call__(self, context):
-            pass
-
-    import airflow.providers.slack.notifications.slack_webhook as slack
-
-    monkeypatch.setattr(slack, "SlackWebhookNotifier", FakeNotifier)
+    monkeypatch.setattr(
+        outbox, "send_via_providers", lambda conn_id, kind, payload: posted.append((conn_id, payload))
+    )
     monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB", "postgresql://nobody@127.0.0.1:1/none")
     callbacks.task_failure_alert(_failure_context(date(2026, 9, 13), dry_run=False))
-    (kw,) = posted
-    assert kw["slack_webhook_conn_id"] == "slack_engineering_alerts"
-    assert (
-        "delivery.monitor_window" in kw["text"]
-        and "******3210" in kw["text"]
-        and "9876543210" not in kw["text"]
-    )
+    ((conn_id, payload),) = posted
+    assert conn_id == "slack_engineering_alerts"
+    assert "delivery.monitor_window" in payload["text"] and "******3210" in payload["text"]
+    assert "9876543210" not in payload["text"]
+    posted.clear()
+    callbacks.task_failure_alert(_failure_context(date(2026, 9, 13), dry_run=True))
+    assert posted == []  # a dry run posts nothing, even here

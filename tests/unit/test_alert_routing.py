@@ -152,3 +152,35 @@ def test_a_silence_span_must_be_aware_forward_and_bounded():
     with pytest.raises(routing.SilenceError, match="at most 24 h"):
         routing.check_span(T0, T0 + timedelta(hours=25), P)
     routing.check_span(T0, T0 + timedelta(hours=2), P)
+
+
+def test_a_silence_added_later_moves_no_batch_and_no_key():
+    """Keys are anchored on the incident's first alert, muted or not: silencing it afterwards resends nothing."""
+    wait = P.model_copy(update={"grouping": P.grouping.model_copy(update={"group_interval_seconds": 60})})
+    first, later = (
+        alert("tier_delivery_issue", T0, "segment:1"),
+        alert("tier_delivery_issue", T0 + 20 * S, "segment:2"),
+    )
+    before = routing.batches([first, later], wait)
+    (muted,) = routing.suppress([first], [silence(scope="segment:1")], wait)
+    after = routing.batches([muted, later], wait)
+    assert before[-1][0] == after[-1][0] == T0 + 60 * S  # the second batch keeps its instant, hence its keys
+    assert [a.scope for _, group in after for a in group] == ["segment:2"]
+
+
+def test_a_batch_is_planned_once_due_so_alerts_that_join_before_then_are_in_it():
+    wait = P.model_copy(update={"grouping": P.grouping.model_copy(update={"group_wait_seconds": 30})})
+    a, b = alert("failure_rate_2m"), alert("whatsapp_api_unavailable", T0 + 20 * S)
+    assert incident_alert_rows(facts(a), wait, as_of=T0 + 10 * S) == []  # still waiting: nothing written yet
+    rows = incident_alert_rows(facts(a, b), wait, as_of=T0 + 30 * S)
+    (page,) = [r for r in rows if r.kind == "pagerduty_event"]
+    assert sorted(page.payload["custom_details"]["new"]) == [
+        "failure_rate_2m:overall",
+        "whatsapp_api_unavailable:overall",
+    ]
+
+
+def test_silence_ids_order_numerically():
+    s9 = routing.Silence("9", T0 - 60 * S, T0 + 60 * S, {"rule": "shard_failing"})
+    s10 = routing.Silence("10", T0 - 60 * S, T0 + 60 * S, {"rule": "shard_failing"})
+    assert routing.silenced_by(alert("shard_failing", T0, "number:n"), [s10, s9], P) == "9"

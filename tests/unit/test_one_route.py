@@ -15,7 +15,13 @@ pytestmark = pytest.mark.unit
 PACKAGE = Path(delivery_window.__file__).parent
 SENDING = {"enqueue", "flush", "send_via_providers", "pagerduty_trigger"}  # the outbox's sending functions
 SEND_QUERIES = {"insert_notification", "claim_notification", "mark_notification", "defer_notification"}
-PROVIDER_SENDS = {"SlackWebhookHook", "DeliveryPagerdutyHook", "send_event"}
+PROVIDER_SENDS = {
+    "SlackWebhookHook",
+    "SlackWebhookNotifier",
+    "DeliveryPagerdutyHook",
+    "send_event",
+    "PagerdutyNotifier",
+}
 
 
 def modules():

@@ -5,7 +5,9 @@
   then an outbox row (``record_and_enqueue``), worded by ``posts``;
 * ``send_pending``: send (and retry) every pending message of a day;
 * ``page_without_database`` / ``record_sent_directly``: the monitor's Sev1 database page while the report
-  database is away, recorded under the keys the plan gives it once the database is back.
+  database is away, recorded under the keys the plan gives it once the database is back;
+* ``post_without_database``: a task failure the engine could not record (its database is away, or the
+  follow-up itself failed) is still posted to #engineering-alerts, never silent.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from delivery_window import store
-from delivery_window.escalation import clock, keys, outbox, posts
+from delivery_window.escalation import clock, comms, keys, outbox, posts
 from delivery_window.escalation.model import (
     LEVEL_SEVERITY,
     TECHNICAL,
@@ -99,7 +101,7 @@ def page_without_database(day: date, firing, protocol: Protocol, *, dry_run: boo
             incident, day, TECHNICAL, LEVEL_SEVERITY.get(rule.level, "minor"), firing.at,
             runbook=rule.runbook, alerts=(ref,),
         )  # fmt: skip
-        rows = [r for r in incident_alert_rows(facts, protocol) if r.due_at <= firing.at]
+        rows = incident_alert_rows(facts, protocol, firing.at)
     else:
         rows = orphan_alert_rows(day, ref, protocol)
     if not dry_run:
@@ -120,3 +122,18 @@ def record_sent_directly(conn, rows: list[LedgerRow], *, dry_run: bool) -> None:
             conn, "mark_notification", {"dedup_key": r.dedup_key, "status": status, "last_error": None}
         )
         store.mark_escalation_notified(conn, r.dedup_key, status, None)
+
+
+def post_without_database(purpose: str, text: str, protocol: Protocol, *, dry_run: bool) -> None:
+    """Post ``text`` to the Slack ``purpose`` straight through the provider (no ledger: its database is what
+    failed); logged, never raised. A dry run only logs it."""
+    route = comms.slack_route(purpose, protocol)
+    if dry_run:
+        log.warning("dry run: not posted to %s: %s", route.channel, text)
+        return
+    try:
+        outbox.send_via_providers(
+            route.conn_id, route.kind, comms.slack_blocks("delivery_window", text, [], "critical")
+        )
+    except Exception as exc:  # the last resort failed too: the log is all that is left
+        log.error("direct post to %s failed: %s (%s)", route.channel, exc, text)

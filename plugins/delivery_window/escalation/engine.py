@@ -363,6 +363,12 @@ def on_alerts_fired(conn, day: date, firings, protocol: Protocol, at: datetime) 
     return reconcile(conn, day, at, protocol, kinds=ENGINEERING) if firings else FollowUpResult()
 
 
+def replan(conn, day: date, at: datetime, protocol: Protocol) -> FollowUpResult:
+    """Plan and queue what came due at ``at`` without a new firing: an alert batch whose group_wait or
+    group_interval ended (the monitor calls it while one may still be gathering alerts)."""
+    return reconcile(conn, day, at, protocol, kinds=ENGINEERING)
+
+
 def on_sla_measured(
     conn,
     day: date,

@@ -54,7 +54,9 @@ def _worst_pd_severity(alerts: Sequence[AlertRef], protocol: Protocol) -> str:
     return max((protocol.alert_rules[a.rule].pagerduty_severity for a in alerts), key=order.index)
 
 
-def incident_alert_rows(f: IncidentFacts, protocol: Protocol) -> list[LedgerRow]:
+def incident_alert_rows(
+    f: IncidentFacts, protocol: Protocol, as_of: datetime | None = None
+) -> list[LedgerRow]:
     """The alert messages of an incident, grouped (routing.batches): per batch one PagerDuty event under the
     incident's dedup key (from the first batch with a paging alert on: PagerDuty keeps one incident and appends
     the later events to its log, each carrying every alert so far in ``custom_details``), one war-room post
@@ -65,6 +67,8 @@ def incident_alert_rows(f: IncidentFacts, protocol: Protocol) -> list[LedgerRow]
     runbook = protocol.runbooks[f.runbook] if f.runbook in protocol.runbooks else None
     paged = False
     for due, group in routing.batches(f.alerts, protocol):
+        if as_of is not None and due > as_of:
+            break  # planned once due, so alerts that join it before then are in it (a row is written once)
         so_far = [a for a in f.alerts if a.first_fired_at <= due]
         paged = paged or any(protocol.alert_rules[a.rule].page for a in group)
         source = "alerts:" + ",".join(f"{a.rule}:{a.scope}" for a in group)
@@ -474,7 +478,7 @@ def plan_incident(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list
     rows: list[LedgerRow] = []
     if f.alerts and all(a.suppressed for a in f.alerts):
         return []  # every alert inhibited or silenced: the covering incident / the maintenance speaks for it
-    rows += incident_alert_rows(f, protocol)
+    rows += incident_alert_rows(f, protocol, as_of)
     for step in chain_steps(f, protocol):
         if step.level == 1 and f.alerts:
             continue  # the alerts' own page and posts are level 1 (one message, not two)

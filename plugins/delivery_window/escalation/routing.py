@@ -92,7 +92,7 @@ def silenced_by(a: AlertRef, silences: Iterable[Silence], protocol: Protocol) ->
     if a.level in PAGING_LEVELS and not protocol.silences.may_mute_severity_1:
         return None
     have = labels(a, protocol)
-    for s in sorted(silences, key=lambda s: s.silence_id):
+    for s in sorted(silences, key=lambda s: (len(s.silence_id), s.silence_id)):  # numeric ids, oldest first
         if s.active_at(a.first_fired_at) and _matches(s.matchers, have):
             return s.silence_id
     return None
@@ -144,17 +144,16 @@ def batches(alerts: Sequence[AlertRef], protocol: Protocol) -> list[tuple[dateti
 
     The first batch is due ``group_wait_seconds`` after the first alert and holds every alert fired by then;
     a later alert goes in the batch due at the next ``group_interval_seconds`` boundary after the first send
-    (with an interval of 0, each distinct firing instant is its own batch)."""
-    live = sorted(
-        (a for a in alerts if a.suppressed is None), key=lambda a: (a.first_fired_at, a.rule, a.scope)
-    )
-    if not live:
+    (with an interval of 0, each distinct firing instant is its own batch). The boundaries are anchored on the
+    incident's first alert, muted or not, so a silence added later changes no batch's instant (nor its keys)."""
+    every_alert = sorted(alerts, key=lambda a: (a.first_fired_at, a.rule, a.scope))
+    if not every_alert:
         return []
     g = protocol.grouping
-    first = live[0].first_fired_at + timedelta(seconds=g.group_wait_seconds)
+    first = every_alert[0].first_fired_at + timedelta(seconds=g.group_wait_seconds)
     every = g.group_interval_seconds
     out: dict[datetime, list[AlertRef]] = {}
-    for a in live:
+    for a in (a for a in every_alert if a.suppressed is None):
         if a.first_fired_at <= first:
             due = first
         elif every == 0:

@@ -150,6 +150,7 @@ class _Monitor:
         self.peak_rate = 0
         self.prev: datetime | None = None
         self.last_read_at: datetime | None = None  # wall clock of the previous read
+        self.groups_open_until: datetime | None = None  # a group batch may come due until then (replan)
         self.direct_pages: list[tuple[Firing, list]] = []  # paged while the database was down (ledger rows)
         for a in store.alerts(conn, day):
             self.fired[(a["rule"], a["scope"])] = a["severity"]
@@ -486,7 +487,11 @@ def run_monitor(
             if fresh:  # the engine plans the grouped page and posts, and queues what is due now
                 result = engine.on_alerts_fired(m.conn, day, [f for f, _ in fresh], protocol, t)
                 queued = result.enqueued_rows
-            else:  # a later batch of a group (group_interval) or another due step
+                g = protocol.grouping
+                m.groups_open_until = t + timedelta(seconds=g.group_wait_seconds + g.group_interval_seconds)
+            elif m.groups_open_until is not None and t <= m.groups_open_until:
+                engine.replan(m.conn, day, t, protocol)  # a batch still gathering alerts may come due now
+            else:  # another due step (nothing of a group can come due)
                 engine.enqueue_due(m.conn, day, t)
             summary.status_posts += int(m.status_post(index, snap))
             m.conn.commit()
