@@ -527,7 +527,7 @@ def request_approval(
 
     incident_id = keys.incident_id(day, runbook)
     route = comms.slack_route("critical_incidents", protocol)
-    key = f"slack:{incident_id}:approval_request:{step}"  # keys.py: the incident's own posts
+    key = keys.approval_request_key(incident_id, step)
     body = (
         f"*{incident_id}*: runbook `{runbook}` waits for approval of `{step}`.\n"
         f"Airflow → DAG `delivery_window` → Required actions. No answer within {timeout_minutes} min: *{default}*."

@@ -13,6 +13,10 @@ or a replay finds the row it wrote before and sends nothing twice.
 | status post | ``slack:delivery_window:<date>:status:<what>`` | ledger/outbox key of #delivery-ops status lines |
 | other post of the day | ``slack:delivery_window:<date>:<what>`` | daily summary, late-checkpoint notice |
 | go/no-go alert | ``delivery_window:<date>:go_no_go:<name>`` (Slack: ``slack:`` + it) | ledger/outbox key |
+| escalation step | ``delivery_window:<incident>:<source>:<target>`` (PagerDuty), ``slack:<incident>:<source>:<target>:<purpose>`` | ledger/outbox key; a page of a chain or matrix step is its own PagerDuty incident (another person) |
+| service message | ``<kind>:<incident>:<source>`` | status pages, advisor notices |
+| lifecycle | ``<trigger key>:acknowledge`` / ``:resolve``; ``status_page_update:<incident>:status_page:<page>:resolved`` | closing messages |
+| approval request | ``slack:<incident>:approval_request:<step>`` | the war-room "approval needed" post |
 """
 
 from __future__ import annotations
@@ -70,3 +74,29 @@ def status_key(day: date, what: str) -> str:
 def go_no_go_key(day: date, name: str) -> str:
     """Key of a go/no-go alert (the PagerDuty dedup key; its Slack post adds ``slack:``)."""
     return f"{PREFIX}:{day.isoformat()}:go_no_go:{name}"
+
+
+def slack_of(key: str) -> str:
+    """The Slack post's key beside a PagerDuty key (go/no-go alerts)."""
+    return f"slack:{key}"
+
+
+def step_key(incident: str, source: str, target: str, purpose: str | None) -> str:
+    """An escalation step's key on one channel: PagerDuty (``purpose`` None) or a Slack purpose."""
+    base = f"{incident}:{source}:{target}"
+    return f"{PREFIX}:{base}" if purpose is None else f"slack:{base}:{purpose}"
+
+
+def service_key(kind: str, incident: str, source: str) -> str:
+    """A status-page update or advisor notice of an incident."""
+    return f"{kind}:{incident}:{source}"
+
+
+def lifecycle_key(trigger_key: str, action: str) -> str:
+    """The acknowledge / resolve event that follows a trigger."""
+    return f"{trigger_key}:{action}"
+
+
+def approval_request_key(incident: str, step: str) -> str:
+    """The war-room post asking a human to approve a runbook step."""
+    return f"slack:{incident}:approval_request:{step}"

@@ -205,9 +205,8 @@ def _step_rows(
     hint = comms.phone_hint(step.target, protocol) if role else None
     rows = []
     for route in routes:
-        base = f"{f.incident_id}:{step.source}:{step.target}"
         if route.kind == "pagerduty_event":
-            key = f"delivery_window:{base}"
+            key = keys.step_key(f.incident_id, step.source, step.target, None)
             payload = comms.pagerduty_payload(
                 key,
                 f"[{f.severity}] {headline}: {f.incident_id} — {step.reason}",
@@ -222,7 +221,7 @@ def _step_rows(
                 class_type="escalation",
             )
         else:
-            key = f"slack:{base}:{route.purpose}"
+            key = keys.step_key(f.incident_id, step.source, step.target, route.purpose)
             payload = comms.slack_blocks(
                 headline,
                 "\n".join(lines),
@@ -260,7 +259,7 @@ def _service_rows(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list
     ):
         rows.append(
             LedgerRow(
-                dedup_key=f"{kind}:{f.incident_id}:{source}",
+                dedup_key=keys.service_key(kind, f.incident_id, source),
                 delivery_date=f.delivery_date,
                 incident_id=f.incident_id,
                 source=source,
@@ -410,7 +409,7 @@ def _lifecycle_rows(f: IncidentFacts, rows: list[LedgerRow], protocol: Protocol)
                 continue
             out.append(
                 LedgerRow(
-                    dedup_key=f"{r.dedup_key}:{action}",
+                    dedup_key=keys.lifecycle_key(r.dedup_key, action),
                     delivery_date=f.delivery_date,
                     incident_id=f.incident_id,
                     source=f"pagerduty:{action}",
@@ -438,7 +437,7 @@ def _lifecycle_rows(f: IncidentFacts, rows: list[LedgerRow], protocol: Protocol)
                 page = r.source.split(":")[1]
                 out.append(
                     LedgerRow(
-                        dedup_key=f"status_page_update:{f.incident_id}:status_page:{page}:resolved",
+                        dedup_key=keys.service_key(r.kind, f.incident_id, f"status_page:{page}:resolved"),
                         delivery_date=f.delivery_date,
                         incident_id=f.incident_id,
                         source=f"status_page:{page}:resolved",

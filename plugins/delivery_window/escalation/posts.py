@@ -130,7 +130,7 @@ def go_no_go_rows(day: date, alerts: Iterable[Any], at: datetime, protocol: Prot
         rows.append(
             _row(
                 day,
-                f"slack:{a.dedup_key}",
+                keys.slack_of(a.dedup_key),
                 comms.slack_route(a.slack, protocol),
                 {"text": f":rotating_light: {a.summary}" + (f"\nrunbook: {doc}" if doc else "")},
                 at,
