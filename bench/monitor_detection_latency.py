@@ -34,7 +34,14 @@ from delivery_window.sandbox.server import Sandbox  # noqa: E402
 FIRST_DAY = date(2026, 7, 1)
 BACKGROUND = 20_000
 BURST = 300
-REPORT_TABLES = ("metric_ticks", "alerts", "notifications", "escalations", "incidents", "template_observations")
+REPORT_TABLES = (
+    "metric_ticks",
+    "alerts",
+    "notifications",
+    "escalations",
+    "incidents",
+    "template_observations",
+)
 
 
 def reset_day(conn, day: date, k: int) -> None:
