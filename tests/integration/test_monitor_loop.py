@@ -8,6 +8,7 @@ Dates 2026-10-17 .. 2026-10-19 belong to these tests.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -272,7 +273,18 @@ def test_live_burst_written_during_the_window_pages_at_the_next_tick(db_url, mon
             conn, day, dry_run=dry_run, sender=lambda *a: sent.append((clock.now(), *a)), backoff=backoff
         ),
     )
+    # one route out: every message of the live window is queued from the escalation package, nowhere else
+    from delivery_window.escalation import outbox
+
+    real_enqueue, queued_by = outbox.enqueue, set()
+
+    def spy(*args, **kwargs):
+        queued_by.add(sys._getframe(1).f_globals["__name__"])
+        return real_enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "enqueue", spy)
     summary = run(db_url, day, now=clock.now, sleep=clock.sleep, dry_run=False)
+    assert queued_by and all(m.startswith("delivery_window.escalation.") for m in queued_by), queued_by
     assert summary.mode == "live" and "failure_rate_2m" in summary.alerts_fired
     tick = window.at(day, "delivery_start") + timedelta(minutes=2, seconds=10)
     page_sent = [
