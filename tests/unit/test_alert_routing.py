@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from delivery_window.escalation import keys, routing
+from delivery_window.escalation.alert_rows import incident_alert_rows
 from delivery_window.escalation.model import AlertRef, IncidentFacts
-from delivery_window.escalation.plan import incident_alert_rows, plan_incident
+from delivery_window.escalation.plan import plan_incident
 from delivery_window.protocol import get_protocol
 
 pytestmark = pytest.mark.unit

@@ -18,6 +18,7 @@ from typing import Any
 
 from delivery_window import store
 from delivery_window.escalation import clock, comms, keys, outbox, posts
+from delivery_window.escalation.alert_rows import incident_alert_rows, orphan_alert_rows
 from delivery_window.escalation.model import (
     LEVEL_SEVERITY,
     TECHNICAL,
@@ -26,7 +27,6 @@ from delivery_window.escalation.model import (
     LedgerRow,
     WindowFigures,
 )
-from delivery_window.escalation.plan import incident_alert_rows, orphan_alert_rows
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import Protocol
 

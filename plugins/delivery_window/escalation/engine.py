@@ -30,6 +30,7 @@ from typing import Any
 
 from delivery_window import store, window
 from delivery_window.escalation import announce, clock, keys, outbox, routing
+from delivery_window.escalation.alert_rows import orphan_alert_rows
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
 from delivery_window.escalation.model import (
     BUSINESS,
@@ -41,7 +42,7 @@ from delivery_window.escalation.model import (
     LedgerRow,
     worst,
 )
-from delivery_window.escalation.plan import orphan_alert_rows, plan_incident
+from delivery_window.escalation.plan import plan_incident
 from delivery_window.masking import mask_phones, masked_logger
 from delivery_window.protocol import Protocol
 from delivery_window.window import at as protocol_time
