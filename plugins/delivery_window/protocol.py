@@ -739,6 +739,9 @@ class OnCallPreparation(_Frozen):
 class HandoffBriefing(_Frozen):
     items: tuple[Ident, ...] = Field(min_length=1)
     incident_log_lookback_minutes: PositiveInt
+    maintenance_lookahead_minutes: (
+        PositiveInt  # the silences the briefing lists: active or starting this soon
+    )
 
 
 class HandoffDocumentation(_Frozen):

@@ -134,6 +134,7 @@ def extract_doc_numbers(text: str) -> list[DocNumber]:
 NOT_FROM_PROTOCOL: dict[str, str] = {
     "grouping.*": "our decision (issue 12): Alertmanager group_wait / group_interval",
     "silences.*": "our decision (issue 12): silences for planned maintenance",
+    "shift_handoff.incoming_engineer_briefing.maintenance_lookahead_minutes": "our decision (issue 12)",
     "monitor.tick_seconds": "issue text, 'default 10 s'",
     "monitor.grace_seconds": "our decision: late receipts after 06:05",
     "checks.compliance_probes": "our decision: probes behind the p95",

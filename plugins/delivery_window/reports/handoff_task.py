@@ -21,9 +21,8 @@ def hand_off_to_day_team(day: date) -> dict[str, Any]:
 
     p = get_protocol()
     until = at(day, "final_report")
-    since = until - timedelta(
-        minutes=p.shift_handoff.incoming_engineer_briefing.incident_log_lookback_minutes
-    )
+    briefing = p.shift_handoff.incoming_engineer_briefing
+    since = until - timedelta(minutes=briefing.incident_log_lookback_minutes)
     with store.report_db() as conn:
         i = report_inputs(conn, day, final=True)
         report = store.execute(conn, "select_daily_report", {"delivery_date": day})
@@ -48,7 +47,11 @@ def hand_off_to_day_team(day: date) -> dict[str, Any]:
             protocol=p,
             tz=tz(),
             maintenance=silences.as_handoff(
-                silences.current_and_upcoming(conn, until, timedelta(days=1)), p, until
+                silences.current_and_upcoming(
+                    conn, until, timedelta(minutes=briefing.maintenance_lookahead_minutes)
+                ),
+                p,
+                until,
             ),
         )
         now = utcnow()
