@@ -7,11 +7,12 @@ Runs the on-call protocol (`include/protocol.yaml`, from `docs/protocol/oncall-p
 | phase | when (IST) | what |
 |---|---|---|
 | `pre_delivery` | 05:30 / 05:45 | 15 health checks in 4 groups, the **05:45 final systems check** (11), `go_no_go` → pre-window remediation |
-| `delivery` | 06:00–06:05 | window monitor (metrics every tick, alert rules, pages), `choose_runbook` branch, remediation |
+| `delivery` | 06:00–06:05 | window monitor (metrics every tick, alert rules, pages) and, beside it, each runbook's watch: a runbook starts when the monitor opens its incident; `choose_runbook` after the window starts the rest |
 | `post_delivery` | 06:05 / 06:15 / 06:30 | SLA checkpoint, advisor issues, daily report + Slack summary |
 
 Every result lands in the `delivery_ops` schema (Postgres, connection `delivery_db`). A failing check never
-stops the day; the run always goes on to its report. Manual runs: set `delivery_date` to replay a past day
+stops the day; the run always goes on to its report, and `remediation_watcher` fails the run when a
+remediation failed (a success criterion measured not met). Manual runs: set `delivery_date` to replay a past day
 (waits pass at once), `phases` to run only some phases (the others' tasks are skipped), `dry_run` to record
 messages without sending them.
 """
@@ -37,10 +38,12 @@ from delivery_window.protocol import get_protocol
 from delivery_window.reports import assemble, handoff_task, post_delivery, summary
 from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
-from delivery_window.runbooks import pre_window
+from delivery_window.runbooks import pre_window, remediation
 from delivery_window.runbooks.run import choose_runbooks
 from delivery_window.window import context_day, window_at
-from delivery_window.wiring.runbook_groups import CHOSEN_RUNBOOKS, chain_runbooks
+from delivery_window.wiring.pre_window_group import entry_task_id, pre_window_tasks
+from delivery_window.wiring.runbook_groups import runbook_groups
+from delivery_window.wiring.runbook_watch import CHOSEN_RUNBOOKS
 
 P = get_protocol()
 RUNBOOKS = list(P.runbooks)
@@ -163,37 +166,14 @@ def delivery_window():
         )
         def go_no_go(**context) -> list[str]:
             chosen = pre_window.decide_go_no_go(context_day(), dry_run=context["params"]["dry_run"])
-            ids = [_remediation_task(name) for name in chosen] or ["proceed_as_planned"]
-            return [f"pre_delivery.pre_window.{t}" for t in ids]
+            return [entry_task_id(name, P) for name in chosen] or [
+                "pre_delivery.pre_window.proceed_as_planned"
+            ]
 
         decision = go_no_go()
         [*checks_0530, *checks_0545] >> decision
-        with TaskGroup("pre_window", tooltip="pre-window remediation before 06:00"):
-            options = [
-                EmptyOperator(
-                    task_id="proceed_as_planned",
-                    doc_md="No remediation applies (checks pass, warn, or fail with none to run): deliver as planned.",
-                )
-            ]
-            for name, spec in P.go_no_go.remediations.items():
-                when = ", ".join(f"{check} is {'/'.join(st)}" for check, st in spec.triggers.items())
-
-                @task(
-                    task_id=_remediation_task(name),
-                    doc_md=f"Pre-window remediation **{name}** (runbook {spec.runbook}, "
-                    f"`{P.runbooks[spec.runbook].doc}`), chosen by `go_no_go` when {when}. Acts on the delivery "
-                    "service, verifies, records each step in `runbook_runs` (step `pre_window.*`).",
-                )
-                def remediate(name: str = name) -> dict:
-                    return pre_window.run_pre_window_remediation(name, context_day())
-
-                options.append(remediate())
-            ready_for_delivery = EmptyOperator(
-                task_id="ready_for_delivery",
-                trigger_rule="none_failed_min_one_success",
-                doc_md="Join after the go/no-go branch: whichever remediations ran (or none).",
-            )
-            decision >> options >> ready_for_delivery
+        with TaskGroup("pre_window", tooltip="pre-window remediation before 06:00 (risky ones ask a person)"):
+            remediation_tasks = pre_window_tasks(decision, P)
 
     with TaskGroup("delivery", tooltip="06:00–06:05 window monitor and remediation") as delivery:
         wait_0600 = wait_until("delivery_start")
@@ -211,33 +191,37 @@ def delivery_window():
         def monitor_window(**context) -> dict:
             return monitor_task.monitor_window(context_day(), dry_run=context["params"]["dry_run"])
 
-        @task.branch(
-            doc_md="Pick the remediation runbooks from the recorded alerts and checks (pure rule, "
-            "`runbooks/choice.py`): every runbook that applies runs, one after the other in `runbook_priority` "
-            "order (param `force_runbook` overrides). The decision and its reasons go to `decisions`."
+        @task(
+            doc_md="**Post-window choice**: every runbook that applies from the recorded alerts and checks (pure "
+            "rule, `runbooks/choice.py`; param `force_runbook` overrides) → `decisions`. Runbooks whose incident "
+            "the monitor opened have started already (in the window); the others whose `activate_runbook` is "
+            "still watching start now, the rest skip."
         )
         def choose_runbook(**context) -> list[str]:
             chosen = choose_runbooks(context_day(), force=context["params"].get("force_runbook"))
-            context["ti"].xcom_push(key=CHOSEN_RUNBOOKS, value=chosen)  # each activate_runbook checks it
-            return [f"delivery.remediation.{_runbook_task(name)}" for name in chosen]
+            context["ti"].xcom_push(key=CHOSEN_RUNBOOKS, value=chosen)  # each activate_runbook watches for it
+            return chosen
 
         chosen = choose_runbook()
         wait_0600 >> monitor_window() >> chosen
         with TaskGroup(
-            "remediation", tooltip="runbooks (TaskGroups, HITL approvals) and escalation follow-up"
+            "remediation",
+            tooltip="runbooks: each starts when the monitor opens its incident (or after the window), "
+            "HITL approvals, measured success criteria, escalation follow-up",
         ):
             remediation_done = EmptyOperator(
                 task_id="remediation_done",
-                trigger_rule="none_failed_min_one_success",
-                doc_md="Join after the branch: whichever runbooks ran (or none).",
+                trigger_rule="all_done",
+                doc_md="Join after the runbooks: whichever ran (or none), whatever their outcome.",
             )
-            chain_runbooks(chosen, P, remediation_done)
+            starts, watched_steps = runbook_groups(chosen.operator.task_id, P, remediation_done)
+            wait_0600 >> starts
 
             @task(
                 trigger_rule="all_done",
                 doc_md="Escalation follow-up right after remediation: plan the ledger (`escalations`), cancel "
                 "the steps of resolved incidents, send what is due (PagerDuty resolve, status pages...). The "
-                "`delivery_window_escalations` DAG keeps following up every few minutes after the window.",
+                "`delivery_window_escalations` DAG keeps following up every minute after the window.",
             )
             def send_due_escalations(**context) -> dict:
                 return follow_up.send_due_escalations(context_day(), dry_run=context["params"]["dry_run"])
@@ -335,13 +319,18 @@ def delivery_window():
 
     pre >> delivery >> post
 
+    @task(
+        trigger_rule="one_failed",
+        retries=0,
+        on_failure_callback=[],  # it restates failures already on their incidents: no incident of its own
+        doc_md="**Remediation watcher**: runs only when a remediation step failed (a pre-window remediation, a "
+        "runbook step, or a success criterion measured not met) and fails the run, so a failed remediation never "
+        "looks green. Every report task runs anyway (`all_done`).",
+    )
+    def remediation_watcher() -> None:
+        remediation.fail_run(context_day())
 
-def _runbook_task(choice: str) -> str:
-    return "no_incident" if choice == "no_incident" else f"run_{choice}.activate_runbook"
-
-
-def _remediation_task(name: str) -> str:
-    return f"remediate_{name}"
+    [*remediation_tasks, *watched_steps] >> remediation_watcher()
 
 
 delivery_window()

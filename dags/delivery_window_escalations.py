@@ -13,8 +13,9 @@ row locks while sending).
 
 Params: `delivery_date` (follow up one date only), `as_of` (judge "due" at this instant instead of now: replays
 and tests), `dry_run`, `resolve_incidents` (incident ids to resolve by hand first: their steps not yet due are
-cancelled). A business incident resolves by itself once every step went out (a compliance incident once its SEBI
-filing is recorded too).
+cancelled). Nothing resolves by itself: a technical incident when its runbook's success criterion is measured met
+from the platform's data, a business incident (an SLA miss) when the day team closes it
+(`delivery-window incident close`, or this DAG's `resolve_incidents`), never merely because its messages are out.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``delivery-window demo | replay | migrate | silence | sandbox | airflow``: the commands behind the Makefile."""
+"""``delivery-window demo | replay | migrate | silence | incident | sandbox | airflow``: the commands behind the Makefile."""
 
 from __future__ import annotations
 
@@ -187,6 +187,21 @@ def cmd_silence(args) -> int:
     return 0
 
 
+def cmd_incident(args) -> int:
+    """``incident close``: the day team closes an incident (a recorded action); a bad id is one line, exit 2."""
+    from delivery_window.escalation import engine
+    from delivery_window.escalation.clock import utcnow
+
+    url = args.db_url or runtime.database_url("delivery_window", prefer_local=True)
+    with runtime.dsn_connect(url) as conn:
+        outcome = engine.close_by_hand(conn, args.incident, utcnow(), args.by, args.reason)
+    if outcome != "closed":
+        print(f"delivery-window incident close: error: {outcome}", file=sys.stderr)
+        return 2
+    print(f"incident {args.incident} closed by {args.by}; the follow-up sends its closing messages")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``delivery-window`` command line."""
     from delivery_window.protocol import get_protocol
@@ -239,6 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     expire = actions.add_parser("expire", help="stop a silence now")
     expire.add_argument("silence_id")
     silence.set_defaults(fn=cmd_silence)
+
+    incident = sub.add_parser("incident", help="close an incident by hand (the day team's recorded action)")
+    incident.add_argument("--db-url", help="report database (default: DELIVERY_DB_URL, else local Postgres)")
+    incident_actions = incident.add_subparsers(dest="action", required=True)
+    close = incident_actions.add_parser("close", help="resolve an open incident: who closed it and why")
+    close.add_argument(
+        "--incident", required=True, help="incident id, e.g. 2026-12-04:sla:delivery_sla_miss_below_95"
+    )
+    close.add_argument("--by", required=True, help="who closes it (recorded on the timeline)")
+    close.add_argument("--reason", required=True, help="why it can be closed (recorded on the timeline)")
+    incident.set_defaults(fn=cmd_incident)
 
     ui = sub.add_parser("airflow", help="Airflow UI (standalone) wired to the sandbox")
     ui.add_argument("--scenario", default="healthy")

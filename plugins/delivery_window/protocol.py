@@ -317,12 +317,23 @@ class GoNoGoAlert(_Frozen):
     slack: SlackPurpose
 
 
+class ActionApproval(_Frozen):
+    """Whether a risky action asks a person first (HITL on the live scheduled run), how long it waits, and what
+    happens when nobody answers (issue 13)."""
+
+    required: Annotated[bool, Strict()]
+    timeout_minutes: PositiveInt
+    default: Literal["approve", "reject"]
+
+
 class GoNoGoRemediation(_Frozen):
-    """A pre-window remediation: the runbook it follows, the check verdicts that call for it, its alert."""
+    """A pre-window remediation: the runbook it follows, the check verdicts that call for it, its alert, and the
+    approval its action needs."""
 
     runbook: RunbookKey
     triggers: dict[Ident, tuple[CheckStatus, ...]] = Field(min_length=1)
     alert: GoNoGoAlert
+    approval: ActionApproval
 
 
 class GoNoGo(_Frozen):
@@ -671,6 +682,14 @@ class ResolutionEstimate(_Frozen):
         return self
 
 
+class Measurement(_Frozen):
+    """How a runbook's success criterion is measured from ``platform.*`` after its action (issue 13)."""
+
+    window_minutes: PositiveInt  # trailing window of attempts judged at each re-check
+    min_attempts: PositiveInt  # fewer attempts in the window: "not enough traffic to tell", not met
+    settle_seconds: Seconds  # attempts this young have no final receipt yet: left out
+
+
 class Runbook(_Frozen):
     protocol_key: Ident
     title: Text
@@ -684,6 +703,7 @@ class Runbook(_Frozen):
     requires_approval: tuple[Ident, ...] = ()
     approval_timeout_minutes: PositiveInt  # HITL response timeout of each approval
     approval_default: Literal["approve", "reject"]  # taken when nobody answers in time
+    measure: Measurement
 
     @model_validator(mode="after")
     def _approval_steps_exist(self) -> Runbook:
@@ -706,6 +726,9 @@ class IncidentAutomation(_Frozen):
     follow_up_every_minutes: Annotated[int, Strict(), Field(ge=1, le=59)]
     follow_up_lookback_days: PositiveInt
     verify_poll_seconds: PositiveInt
+    runbook_watch_seconds: PositiveInt
+    # the Airflow users who may answer an approval (HITL assigned_users); empty: any user allowed on the DAG
+    approvers: tuple[Annotated[str, Strict(), StringConstraints(min_length=1)], ...]
     regulatory_reminder_before_minutes: tuple[PositiveInt, ...]
 
 

@@ -329,6 +329,34 @@ def add_incident_event(conn, incident_id: str, step: str, at: datetime, **detail
     execute(conn, "append_incident_event", {"incident_id": incident_id, "entry": _json(entry), "step": step})
 
 
+def record_approval(
+    conn,
+    day: date,
+    run_id: str,
+    runbook: str,
+    step: str,
+    decision: str,
+    by: str | None,
+    mode: str,
+    timed_out: bool,
+    at: datetime,
+) -> None:
+    """Append one approval (``delivery_ops.approvals``): a rerun's new answer goes beside the earlier one."""
+    execute(
+        conn,
+        "insert_approval",
+        {
+            "delivery_date": day, "run_id": run_id, "runbook": runbook, "step": step, "decision": decision,
+            "decided_by": by, "mode": mode, "timed_out": timed_out, "decided_at": at,
+        },
+    )  # fmt: skip
+
+
+def approvals(conn, day: date) -> list[dict[str, Any]]:
+    """The day's approvals, in the order they were recorded."""
+    return execute(conn, "select_approvals", {"delivery_date": day})
+
+
 def resolve_incident(conn, incident_id: str, at: datetime, by: str) -> bool:
     """Mark an open incident resolved; False when it was not open."""
     return bool(

@@ -42,7 +42,7 @@ def test_phase_groups_and_key_tasks_exist(dag):
         "delivery.choose_runbook",
         "delivery.remediation.run_delivery_failure.activate_runbook",
         "delivery.remediation.run_delivery_failure.verify_delivery_restored",
-        "delivery.remediation.no_incident",
+        "remediation_watcher",
         "delivery.remediation.send_due_escalations",
         "post_delivery.wait_until_0605",
         "post_delivery.verify_sla_checkpoint",
@@ -76,10 +76,22 @@ def test_waits_are_deferrable_and_derived_from_the_run(dag):
         assert "dag_run.run_after" in w.target_time
 
 
-def test_branch_join_never_skips_the_report(dag):
+def test_remediation_join_never_skips_the_report(dag):
     join = dag.get_task("delivery.remediation.remediation_done")
-    assert join.trigger_rule == "none_failed_min_one_success"
+    assert join.trigger_rule == "all_done"
     assert dag.get_task("post_delivery.generate_daily_report").trigger_rule == "all_done"
+
+
+def test_a_failed_remediation_fails_the_run_through_a_leaf_watcher(dag):
+    """Airflow judges a run by its leaves: the watcher is one, and watches every remediation step."""
+    watcher = dag.get_task("remediation_watcher")
+    assert watcher.trigger_rule == "one_failed" and watcher.retries == 0
+    assert not watcher.downstream_task_ids  # a leaf: its failure is the run's
+    upstream = watcher.upstream_task_ids
+    assert "delivery.remediation.run_delivery_failure.verify_delivery_restored" in upstream
+    assert "delivery.remediation.run_delivery_failure.requeue_failed_deliveries" in upstream
+    assert "pre_delivery.pre_window.remediate_database_emergency" in upstream
+    assert not any(t.startswith("post_delivery.") for t in upstream)  # report tasks never fail the run
 
 
 def test_dag_file_does_no_heavy_imports_at_parse_time():

@@ -47,16 +47,17 @@ def test_each_runbook_is_a_taskgroup_of_its_steps_with_approvals(bag):
         assert verify.execution_timeout.total_seconds() > spec.estimated_resolution_minutes.max * 60
 
 
-def test_chosen_runbooks_run_one_after_the_other_in_priority_order(bag):
+def test_every_runbook_watches_from_0600_beside_the_monitor(bag):
+    """Issue 13: a runbook starts when its incident opens, not after the window: its activation waits from 06:00
+    beside the monitor (not downstream of it), and the post-window choice is read, not waited for."""
     dag = bag.dags["delivery_window"]
-    choose = dag.get_task("delivery.choose_runbook")
-    starts = {f"{R}.run_{name}.activate_runbook" for name in P.runbooks} | {f"{R}.no_incident"}
-    assert starts <= choose.downstream_task_ids
-    order = list(P.runbook_priority)
-    for before, after in zip(order, order[1:], strict=False):
-        activate = dag.get_task(f"{R}.run_{after}.activate_runbook")
-        assert f"{R}.run_{before}.close_runbook" in activate.upstream_task_ids
-        assert activate.trigger_rule == "none_failed_min_one_success"
+    monitor = dag.get_task("delivery.monitor_window")
+    for name in P.runbooks:
+        activate = dag.get_task(f"{R}.run_{name}.activate_runbook")
+        assert type(activate).__name__ == "RunbookWatchOperator"
+        assert activate.upstream_task_ids == {"delivery.wait_until_0600"}
+        assert activate.task_id not in monitor.get_flat_relative_ids(upstream=False)
+        assert activate.chooser_id == "delivery.choose_runbook"
     done = dag.get_task(f"{R}.remediation_done")
     assert f"{R}.send_due_escalations" in done.downstream_task_ids
     assert dag.params["approvals"] == "hitl_when_scheduled"

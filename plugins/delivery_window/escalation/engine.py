@@ -268,21 +268,7 @@ def follow_up(
     result = reconcile(conn, day, as_of, protocol, kinds=kinds)
     conn.commit()
     flushed = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
-    if kinds is None or BUSINESS in kinds:
-        result.closed = close_completed_business_incidents(conn, day, as_of, protocol)
     conn.commit()
-    if result.closed:  # their closing messages (PagerDuty resolve) go out now, not at the next run
-        again = reconcile(conn, day, as_of, protocol, kinds=kinds)
-        conn.commit()
-        more = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
-        conn.commit()
-        result.inserted += again.inserted
-        result.enqueued += again.enqueued
-        flushed.sent, flushed.dry_run, flushed.failed = (
-            flushed.sent + more.sent,
-            flushed.dry_run + more.dry_run,
-            more.failed,
-        )
     result.sent, result.dry_run, result.failed = flushed.sent, flushed.dry_run, flushed.failed
     log.info(
         "escalation follow-up %s as of %s: %d incidents, %d new steps, %d cancelled, %d sent, %d still pending",
@@ -297,21 +283,20 @@ def follow_up(
     return result
 
 
-def close_completed_business_incidents(conn, day: date, as_of: datetime, protocol: Protocol) -> list[str]:
-    """A business incident whose every step went out (none pending) is complete: resolve it, so it leaves the
-    handoff's pending issues. A compliance incident stays open until its SEBI filing is recorded."""
-    steps: dict[str, set[str]] = {}
-    for row in store.escalations(conn, day):
-        steps.setdefault(row["incident_id"], set()).add(row["status"])
-    closed = []
-    for f in load_facts(conn, day, protocol):
-        if f.kind != BUSINESS or f.resolved_at is not None or not steps.get(f.incident_id):
-            continue
-        if "pending" in steps[f.incident_id] or (f.compliance_at and f.regulatory_closed_at is None):
-            continue
-        if resolve(conn, f.incident_id, as_of, "escalation complete: every business-matrix step went out"):
-            closed.append(f.incident_id)
-    return closed
+def close_by_hand(conn, incident_id: str, at: datetime, by: str, reason: str) -> str:
+    """The day team closes an incident (CLI ``incident close``): ``closed``, or why not (unknown, not open).
+
+    Nothing else closes a business incident: it stays open after its messages are out, until a person says
+    delivery recovered (issue 13). Its steps not yet due are cancelled and its PagerDuty alerts resolved by the
+    next follow-up."""
+    row = store.execute(conn, "select_incident", {"incident_id": incident_id})
+    if not row:
+        return f"no incident {incident_id!r}"
+    if row[0]["status"] != "open":
+        return f"incident {incident_id} is {row[0]['status']}, not open"
+    resolve(conn, incident_id, at, f"{by}: {reason}")
+    conn.commit()
+    return "closed"
 
 
 def _send(
@@ -484,6 +469,7 @@ def record_approval(
     *,
     timed_out: bool = False,
     mode: str = "hitl",
+    run_id: str | None = None,
 ) -> None:
     """A runbook step's approval (a human, the timeout default, or automatic): on the incident timeline.
 
@@ -493,6 +479,8 @@ def record_approval(
     store.add_incident_event(
         conn, incident_id, f"approval:{step}", at, decision=decision, by=by, timed_out=timed_out, mode=mode
     )
+    if run_id is not None:  # every ask and answer, reruns included (the timeline keeps the first)
+        store.record_approval(conn, day, run_id, runbook, step, decision, by, mode, timed_out, at)
 
 
 def resolve(conn, incident_id: str, at: datetime, by: str) -> bool:

@@ -14,6 +14,7 @@ from delivery_window.checkpoint_task import record_items
 from delivery_window.escalation.clock import utcnow
 from delivery_window.protocol import get_protocol
 from delivery_window.records import CheckResult, Status
+from delivery_window.reports import first_lines
 
 
 def report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         i = report_inputs(conn, day, final=False)
         points = chart.series(store.minute_series(conn, day, at(day, "delivery_start"), window.close(day, p)))
         day_incidents = store.incidents_of(conn, day)
+        runs = store.runbook_runs(conn, day)
     summary = daily.build_summary(
         i["window_run"], i["alerts"], i["checks"], i["decision"], i["advisor_summary"]["count"]
     )
@@ -87,6 +89,8 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     receipts = (by_name.get("confirm_delivery_receipt_webhook_processing") or {}).get("observed") or {}
     engagement = (by_name.get("verify_engagement_tracking_operational") or {}).get("observed") or {}
     summary.update(
+        failed_check_actions=first_lines.check_actions(i["checks"], runs, p),
+        runbook_lines=first_lines.runbook_lines(day_incidents, runs, p),
         phases_run=list(phases or PHASES),
         phases_note=phases_note(phases or PHASES),
         checkpoints=[

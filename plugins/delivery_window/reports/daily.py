@@ -82,7 +82,13 @@ def render(day: str, s: dict[str, Any]) -> str:
         rows.append(("phases run", s["phases_note"]))
     width = max(len(k) for k, _ in rows)
     lines = [f"Delivery window report {day}", "=" * (width + 50)]
-    lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
+    lines.append(f"{rows[0][0].ljust(width)}  {rows[0][1]}")
+    # the truth first (issue 13): failed checks and what was done, runbooks and their measured criteria
+    for c in s.get("failed_check_actions", []):
+        lines.append(f"{'  failed check'.ljust(width)}  {c}")
+    for r in s.get("runbook_lines", []):
+        lines.append(f"{'  runbook'.ljust(width)}  {r}")
+    lines += [f"{k.ljust(width)}  {v}" for k, v in rows[1:]]
     for a in s["alerts"]:
         lines.append(
             f"{'  alert'.ljust(width)}  {a['rule']} [{a['severity']}] {a['scope']} at {a['first_fired_at']}"

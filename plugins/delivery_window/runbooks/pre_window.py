@@ -46,7 +46,8 @@ def decide_go_no_go(day: date, dry_run: bool = False) -> list[str]:
 
 def run_pre_window_remediation(name: str, day: date) -> dict[str, Any]:
     """Run one go/no-go remediation against the delivery service: act, verify, record each step in
-    ``runbook_runs`` (runbook = its protocol runbook, step ``pre_window.<step>``); never raises for a step."""
+    ``runbook_runs`` (runbook = its protocol runbook, step ``pre_window.<step>``); every step runs and is recorded,
+    then the task fails if any step failed."""
     from delivery_window.checks.probes import CHECKS
     from delivery_window.hooks.delivery_service import DeliveryServiceHook
     from delivery_window.runbooks import go_no_go
@@ -70,6 +71,11 @@ def run_pre_window_remediation(name: str, day: date) -> dict[str, Any]:
             conn.commit()
             outcomes[step] = outcome
     log.info("pre-window %s: %s", name, outcomes)
+    failed = [step for step, outcome in outcomes.items() if outcome == "failed"]
+    if failed:  # recorded above; the task fails so the run (remediation_watcher) and the UI show it
+        from delivery_window.runbooks.run import RunbookStepFailed
+
+        raise RunbookStepFailed(f"pre-window remediation {name}: {', '.join(failed)} failed")
     return {"remediation": name, "runbook": rem.runbook, "steps": outcomes}
 
 

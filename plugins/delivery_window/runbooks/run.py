@@ -40,10 +40,25 @@ def choose_runbooks(day: date, force: str | None = None) -> list[str]:
     return list(decision.candidates) or [decision.choice]
 
 
-def _runbook_clock(day: date) -> datetime:
-    """Now in a live run; the monitor's close (when the runbooks start) in a replay (escalation.clock)."""
+def _runbook_clock(day: date, name: str | None = None) -> datetime:
+    """Now in a live run. In a replay (escalation.clock): the instant the runbook was activated, as recorded on
+    its incident's timeline (its steps happen then), else the monitor's close."""
     p = get_protocol()
-    return engine_now(day, window.close(day, p), p.timezone)
+    instant = window.close(day, p)
+    if name is not None:
+        with store.report_db() as conn:
+            instant = activated_at(conn, day, name) or instant
+    return engine_now(day, instant, p.timezone)
+
+
+def activated_at(conn, day: date, name: str) -> datetime | None:
+    """When the runbook's incident timeline says it was activated (None: not activated)."""
+    incident = keys.incident_id(day, name)
+    row = next((r for r in store.escalation_incidents(conn, day) if r["incident_id"] == incident), None)
+    at = next(
+        (e["at"] for e in (row or {}).get("timeline") or [] if e.get("step") == "runbook_activated"), None
+    )
+    return datetime.fromisoformat(at) if at else None
 
 
 def _delivery_hook():
@@ -56,16 +71,67 @@ class RunbookStepFailed(RuntimeError):
     """A runbook step did not do what it should (recorded first; the task fails so the UI shows it)."""
 
 
-def activate_runbook(name: str, day: date, dry_run: bool = False) -> dict[str, Any]:
-    """Open (or join) the runbook's incident and put the activation on its timeline."""
+def watch_poll(name: str, day: date, since: datetime) -> dict[str, Any]:
+    """One look of the runbook's watch: its incident's opening (if open) and whether this run's post-window choice
+    (recorded at or after ``since``) is made."""
+    with store.report_db() as conn:
+        row = store.execute(
+            conn,
+            "select_runbook_watch",
+            {"incident_id": keys.incident_id(day, name), "delivery_date": day, "since": since},
+        )[0]
+    return {"incident_opened_at": row["incident_opened_at"], "decided": bool(row["decided"])}
+
+
+def watch_runbook(name: str, day: date, chosen: list[str] | None):
+    """The watch's decision now (``runbooks.watch.decide``) from the recorded incident and the choice."""
+    from delivery_window.runbooks.watch import decide
+
+    p = get_protocol()
+    with store.report_db() as conn:
+        row = next(
+            (
+                r
+                for r in store.escalation_incidents(conn, day)
+                if r["incident_id"] == keys.incident_id(day, name)
+            ),
+            None,
+        )
+    opened = row["opened_at"] if row and row["status"] == "open" and row.get("runbook") == name else None
+    return decide(name, opened, chosen, window.close(day, p), p)
+
+
+def activate_runbook(
+    name: str, day: date, dry_run: bool = False, how: str = "after_window", at: datetime | None = None
+) -> dict[str, Any]:
+    """Open (or join) the runbook's incident and put the activation on its timeline: ``how`` it started
+    (``in_window`` / ``after_window``) and, in a replay, the instant ``at`` a live run would have started it."""
     from delivery_window.escalation import engine
 
     p = get_protocol()
-    at = _runbook_clock(day)
+    when = engine_now(day, at or window.close(day, p), p.timezone)
     with store.report_db() as conn:
-        incident = engine.on_runbook_activated(conn, day, name, at, p)
-    log.info("runbook %s activated for %s (incident %s)", name, day, incident)
-    return {"runbook": name, "incident_id": incident, "activated_at": at.isoformat()}
+        incident = engine.on_runbook_activated(conn, day, name, when, p, how=how)
+        opened = next(
+            (r["opened_at"] for r in store.escalation_incidents(conn, day) if r["incident_id"] == incident),
+            None,
+        )
+    latency = round((when - opened).total_seconds(), 1) if opened and how == "in_window" else None
+    log.info(
+        "runbook %s activated %s for %s (incident %s, %s s after it opened)",
+        name,
+        how,
+        day,
+        incident,
+        latency,
+    )
+    return {
+        "runbook": name,
+        "incident_id": incident,
+        "activated_at": when.isoformat(),
+        "how": how,
+        "seconds_after_incident_opened": latency,
+    }
 
 
 def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
@@ -77,12 +143,12 @@ def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
     incident = keys.incident_id(day, name)
     try:
         with store.report_db() as conn:
-            details = STEPS[step](_delivery_hook(), conn, day, p)
+            details = STEPS[step](_delivery_hook(), conn, day, p, as_of=_runbook_clock(day, name))
         ok, skipped = details.pop("ok", True), details.pop("skipped", False)
         outcome = "failed" if not ok else ("skipped" if skipped else "succeeded")
     except Exception as exc:  # recorded with its precise message, then the task fails
         details, outcome = {"error": f"{type(exc).__name__}: {exc}"[:500]}, "failed"
-    at = _runbook_clock(day)
+    at = _runbook_clock(day, name)
     with store.report_db() as conn:
         store.record_runbook_step(conn, day, name, step, outcome, details, at)
         store.add_incident_event(conn, incident, step, at, outcome=outcome, **details)
@@ -93,9 +159,11 @@ def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
 
 
 def verify_runbook(name: str, day: date, sleep=None) -> dict[str, Any]:
-    """Check the success criterion until it holds or the estimated resolution time (max) since activation is
-    over (live runs re-check every ``incident_automation.verify_poll_seconds``; a replay checks once). Resolves
-    the incident when it holds; raises when it does not."""
+    """Measure the success criterion from the platform's data until it holds or the estimated resolution time
+    (max) since activation is over: a live run re-measures every ``incident_automation.verify_poll_seconds``; a
+    replay measures at the same instants over the recorded data (``as_of`` activation + k × poll). Resolves the
+    incident only when the measurement says met; otherwise the incident stays open (the escalation chain goes
+    on) and the task fails."""
     import time
 
     from delivery_window.escalation import engine
@@ -108,30 +176,27 @@ def verify_runbook(name: str, day: date, sleep=None) -> dict[str, Any]:
     incident = keys.incident_id(day, name)
     live = is_live(day, utcnow(), p.timezone)
     with store.report_db() as conn:
-        rows = {r["incident_id"]: r for r in store.escalation_incidents(conn, day)}
-    activated = next(
-        (
-            e["at"]
-            for e in (rows.get(incident) or {}).get("timeline") or []
-            if e.get("step") == "runbook_activated"
-        ),
-        None,
-    )
-    started = datetime.fromisoformat(activated) if activated else _runbook_clock(day)
+        started = activated_at(conn, day, name) or _runbook_clock(day, name)
     deadline = started + timedelta(minutes=spec.estimated_resolution_minutes.max)
+    poll = timedelta(seconds=p.incident_automation.verify_poll_seconds)
+    as_of = utcnow() if live else started
     checks = 0
     while True:
         checks += 1
         try:
             with store.report_db() as conn:
-                details = fn(_delivery_hook(), conn, day, p)
+                details = fn(_delivery_hook(), conn, day, p, as_of)
         except Exception as exc:  # the criterion cannot be observed: not met (yet)
-            details = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+            details = {"ok": False, "reason": f"{type(exc).__name__}: {exc}"[:500]}
         ok = bool(details.pop("ok", False))
-        if ok or not live or utcnow() >= deadline:
+        if ok or as_of >= deadline:
             break
-        (sleep or time.sleep)(p.incident_automation.verify_poll_seconds)
-    at = _runbook_clock(day)
+        if live:
+            (sleep or time.sleep)(poll.total_seconds())
+            as_of = utcnow()
+        else:
+            as_of = min(as_of + poll, deadline)
+    at = utcnow() if live else as_of
     details.update(criterion=spec.success_criterion, checks=checks, deadline=deadline.isoformat())
     with store.report_db() as conn:
         store.record_runbook_step(conn, day, name, step, "succeeded" if ok else "failed", details, at)
@@ -139,13 +204,14 @@ def verify_runbook(name: str, day: date, sleep=None) -> dict[str, Any]:
             conn, incident, "success_criterion_met" if ok else "success_criterion_not_met", at, **details
         )
         if ok:
-            engine.resolve(conn, incident, at, f"runbook {name}: {spec.success_criterion}")
+            engine.resolve(conn, incident, at, f"runbook {name}: {spec.success_criterion} measured met")
     log.info(
         "runbook %s criterion %s: %s %s", name, spec.success_criterion, "met" if ok else "NOT met", details
     )
     if not ok:
         raise RunbookStepFailed(
-            f"{name}: {spec.success_criterion} not met within {spec.estimated_resolution_minutes.max} min: {details}"
+            f"{name}: {spec.success_criterion} not met within {spec.estimated_resolution_minutes.max} min of "
+            f"activation: {details.get('reason')}"
         )
     return {"runbook": name, "criterion": spec.success_criterion, "met": True, **details}
 
@@ -154,7 +220,7 @@ def close_runbook(name: str, day: date) -> dict[str, Any]:
     """Record the runbook's outcome (its steps and whether the incident resolved) on the timeline."""
     p = get_protocol()
     incident = keys.incident_id(day, name)
-    at = _runbook_clock(day)
+    at = _runbook_clock(day, name)
     with store.report_db() as conn:
         steps = {
             r["step"]: r["outcome"]
@@ -174,16 +240,28 @@ def close_runbook(name: str, day: date) -> dict[str, Any]:
 
 
 def record_runbook_approval(
-    name: str, step: str, day: date, decision: str, by: str | None, *, mode: str, timed_out: bool = False
+    name: str,
+    step: str,
+    day: date,
+    decision: str,
+    by: str | None,
+    *,
+    mode: str,
+    timed_out: bool = False,
+    run_id: str | None = None,
+    timeout_minutes: int | None = None,
 ) -> None:
     """An approval decision of a runbook step, on the incident timeline (and a skipped step when rejected)."""
     from delivery_window.escalation import engine
 
-    at = _runbook_clock(day)
+    at = _runbook_clock(day, name)
     with store.report_db() as conn:
-        engine.record_approval(conn, day, name, step, decision, by, at, timed_out=timed_out, mode=mode)
+        engine.record_approval(
+            conn, day, name, step, decision, by, at, timed_out=timed_out, mode=mode, run_id=run_id
+        )
         if decision != "approve":
-            who = by or f"default after {get_protocol().runbooks[name].approval_timeout_minutes} min"
+            minutes = timeout_minutes or get_protocol().runbooks[name].approval_timeout_minutes
+            who = by or f"default after {minutes} min"
             store.record_runbook_step(conn, day, name, step, "skipped", {"rejected_by": who}, at)
     log.info("approval of %s.%s: %s by %s (%s)", name, step, decision, by or "nobody", mode)
 
@@ -208,5 +286,5 @@ def request_runbook_approval(
     p = get_protocol()
     with store.report_db() as conn:
         engine.request_approval(
-            conn, day, name, step, default, timeout_minutes, _runbook_clock(day), p, dry_run=dry_run
+            conn, day, name, step, default, timeout_minutes, _runbook_clock(day, name), p, dry_run=dry_run
         )

@@ -15,11 +15,12 @@ remediation calls ``activate_fallback_everywhere`` and ``request_failover``, the
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from delivery_window import store, window
 from delivery_window.protocol import Protocol
+from delivery_window.runbooks import criteria
 from delivery_window.runbooks.once import DATABASE, StillToDo, still_to_do
 from delivery_window.whatsapp_errors import UNAVAILABLE
 
@@ -47,6 +48,53 @@ def _still_to_do(conn, day: date, runbook: str, step: str, targets) -> StillToDo
     return still_to_do(runbook, step, targets, store.runbook_runs(conn, day))
 
 
+def _to_requeue(conn, day: date, p: Protocol, as_of: datetime | None) -> list[dict[str, Any]]:
+    """Advisors without a delivery at ``as_of``; during the window only those whose last attempt failed."""
+    close = window.close(day, p)
+    as_of = min(as_of or close, close)
+    rows = store.undelivered_advisors(conn, day, as_of)
+    if as_of < close:
+        rows = [r for r in rows if r["attempts"] and r["last_status"] == "failed"]
+    return rows
+
+
+def _acted_at(conn, day: date, runbook: str, step: str) -> datetime | None:
+    """When the act ``step`` took its action: its own run, else the pre-window counterpart that did it."""
+    rows = store.execute(conn, "select_runbook_runs", {"delivery_date": day})
+    row = next((r for r in rows if r["runbook"] == runbook and r["step"] == step), None)
+    if row is None:
+        return None
+    done_before = (row["details"] or {}).get("already_done_at")
+    if row["outcome"] == "skipped" and done_before:
+        return datetime.fromisoformat(done_before)
+    return row["ran_at"]
+
+
+def _paused_at(conn, day: date) -> dict[str, datetime]:
+    """Each number the quality runbook (or its pre-window counterpart) paused, and when."""
+    details = _step_details(conn, day, QUALITY, "pause_unhealthy_numbers")
+    ran = _acted_at(conn, day, QUALITY, "pause_unhealthy_numbers")
+    before = details.get("already_done_at")
+    out = {n: datetime.fromisoformat(before) for n in details.get("already_done_for", []) if before}
+    out.update({n: ran for n in details.get("paused", []) if ran is not None})
+    return out
+
+
+def _attempts(conn, day: date, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    return store.execute(
+        conn, "select_attempts_after", {"delivery_date": day, "since": since, "until": until}
+    )
+
+
+def _service_says(read, key: str) -> dict[str, Any]:
+    """What a service reports about itself, kept beside the measurement (or why it could not be read)."""
+    try:
+        answer = read()
+    except Exception as exc:  # the service's word is context, never the verdict
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {key: answer.get(key), "answer": answer}
+
+
 def _step_details(conn, day: date, runbook: str, step: str) -> dict[str, Any]:
     rows = store.execute(conn, "select_runbook_runs", {"delivery_date": day})
     row = next((r for r in rows if r["runbook"] == runbook and r["step"] == step), None)
@@ -54,10 +102,11 @@ def _step_details(conn, day: date, runbook: str, step: str) -> dict[str, Any]:
 
 
 # --- delivery_failure ---------------------------------------------------------------------------------------
-def assess_failure_scope(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Scope of the failure (read-only): failing numbers and segments, error codes, advisors without delivery."""
+def assess_failure_scope(hook, conn, day: date, p: Protocol, as_of: datetime | None = None) -> dict[str, Any]:
+    """Scope of the failure (read-only): failing numbers and segments, error codes, advisors without delivery
+    (as of ``as_of``: the step's instant; the window's close when not given)."""
     failing, ticked = _failing_numbers(conn, day, p)
-    undelivered = store.undelivered_advisors(conn, day, window.close(day, p))
+    undelivered = _to_requeue(conn, day, p, as_of)
     codes = Counter(r["last_error_code"] for r in undelivered if r.get("last_error_code") is not None)
     segments = Counter(r["segment"] for r in undelivered)
     api_wide = bool(failing) and len(failing) == ticked
@@ -72,9 +121,12 @@ def assess_failure_scope(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     }
 
 
-def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Re-queue every advisor without a delivery on sender numbers that are not failing."""
-    advisors = [r["advisor_id"] for r in store.undelivered_advisors(conn, day, window.close(day, p))]
+def requeue_failed_deliveries(
+    hook, conn, day: date, p: Protocol, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """Re-queue the advisors without a delivery on sender numbers that are not failing: during the window those
+    whose last attempt failed (the others are still in the send queue), after it every one not delivered."""
+    advisors = [r["advisor_id"] for r in _to_requeue(conn, day, p, as_of)]
     failing, ticked = _failing_numbers(conn, day, p)
     if failing and len(failing) == ticked:
         failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
@@ -91,12 +143,21 @@ def requeue_failed_deliveries(hook, conn, day: date, p: Protocol) -> dict[str, A
     }
 
 
-def verify_delivery_restored(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Success criterion: delivery rate restored above the runbook's floor (> 98 %)."""
-    status = hook.get("v1/status", delivery_date=day.isoformat())
-    rate = float(status["delivery_rate_pct"])
-    floor = p.runbooks["delivery_failure"].success_delivery_rate_min_pct
-    return {"ok": rate > floor, "delivery_rate_pct": rate, "required_pct": floor}
+def verify_delivery_restored(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+    """Success criterion "delivery rate restored to > 98 %", measured from ``platform.delivery_attempts``:
+    delivered ÷ attempts made after the requeue (trailing ``measure`` window, minimum sample). The delivery
+    service's own figure is recorded beside it (``service_says``), never the verdict."""
+    spec = p.runbooks["delivery_failure"]
+    action_at = _acted_at(conn, day, "delivery_failure", "requeue_failed_deliveries") or as_of
+    measured = criteria.delivery_restored(
+        _attempts(conn, day, action_at, as_of),
+        action_at,
+        as_of,
+        spec.measure,
+        spec.success_delivery_rate_min_pct,
+    )
+    service = _service_says(lambda: hook.get("v1/status", delivery_date=day.isoformat()), "delivery_rate_pct")
+    return {**measured.details(), "action_at": action_at.isoformat(), "service_says": service}
 
 
 # --- whatsapp_quality_recovery ------------------------------------------------------------------------------
@@ -105,7 +166,9 @@ def _unhealthy_numbers(conn, day: date) -> list[str]:
     return [label.split("=", 1)[0] for label in observed]
 
 
-def pause_unhealthy_numbers(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+def pause_unhealthy_numbers(
+    hook, conn, day: date, p: Protocol, as_of: datetime | None = None
+) -> dict[str, Any]:
     """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED) that the pre-window
     remediation has not paused already."""
     left = left_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", p)
@@ -126,7 +189,9 @@ def pause_unhealthy_numbers(hook, conn, day: date, p: Protocol) -> dict[str, Any
     }
 
 
-def replan_paused_traffic(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+def replan_paused_traffic(
+    hook, conn, day: date, p: Protocol, as_of: datetime | None = None
+) -> dict[str, Any]:
     """Move the paused numbers' traffic to the healthy ones: a new plan without them (unless the pre-window
     remediation already re-planned without each of them), and a re-queue of their advisors still without a
     delivery. The numbers are those this runbook paused and those the pre-window remediation had paused."""
@@ -167,7 +232,9 @@ def replan_paused_traffic(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     }
 
 
-def switch_to_fallback_templates(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+def switch_to_fallback_templates(
+    hook, conn, day: date, p: Protocol, as_of: datetime | None = None
+) -> dict[str, Any]:
     """Segments whose template is paused or not approved (05:30 check) switch to their fallback template, unless
     the pre-window remediation already switched them."""
     observed = _check(conn, day, "check_templates_approved").get("observed") or {}
@@ -188,23 +255,41 @@ def switch_to_fallback_templates(hook, conn, day: date, p: Protocol) -> dict[str
     }
 
 
-def verify_quality_plan_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Success criterion "quality_rating_improvement_plan_activated": every unhealthy number is paused and out of
-    the plan, the queue is ready without it, and fallback templates are live where a template failed."""
-    unhealthy = _unhealthy_numbers(conn, day)
-    queue = hook.get("v1/queue")
-    plan = hook.get("v1/plan", delivery_date=day.isoformat()) if unhealthy else {"numbers": []}
+def verify_quality_plan_active(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+    """Success criterion "quality_rating_improvement_plan_activated", measured: every paused number is out of the
+    delivery service's plan (read back) and carries no attempt after its pause (``platform.delivery_attempts``),
+    and fallback templates are live where a template failed. The numbers' quality rating is re-read and
+    recorded beside it."""
+    spec = p.runbooks[QUALITY]
+    paused = _paused_at(conn, day)
+    plan = hook.get("v1/plan", delivery_date=day.isoformat()) if paused else {"numbers": []}
     excluded = {n["phone_number_id"] for n in plan.get("numbers", []) if n.get("excluded")}
-    switched = _step_details(conn, day, "whatsapp_quality_recovery", "switch_to_fallback_templates")
+    since = min(paused.values(), default=as_of)
+    measured = criteria.numbers_quiet(
+        _attempts(conn, day, since, as_of), paused, as_of, spec.measure, excluded
+    )
+    switched = _step_details(conn, day, QUALITY, "switch_to_fallback_templates")
+    fallback_ok = switched.get("ok", True) is not False
+    details = measured.details()
+    if not paused and fallback_ok and switched.get("switched") is not None:
+        details.update(
+            ok=True, reason="no number to pause; fallback templates switched where a template failed"
+        )
+    elif not fallback_ok:
+        details.update(ok=False, reason=f"{details['reason']}; the fallback switch failed")
     return {
-        "ok": bool(queue.get("ready"))
-        and set(unhealthy) <= excluded
-        and switched.get("ok", True) is not False,
-        "queue_ready": bool(queue.get("ready")),
-        "unhealthy": unhealthy,
-        "excluded_from_plan": sorted(excluded),
+        **details,
         "fallback_segments": sorted({*switched.get("switched", []), *switched.get("already_done_for", [])}),
+        "quality_rating": _service_says(lambda: _quality_ratings(p, paused), "ratings"),
     }
+
+
+def _quality_ratings(p: Protocol, numbers) -> dict[str, Any]:
+    """The paused numbers' quality rating and status, re-read from the Cloud API after the pause."""
+    from delivery_window.checks.probes import whatsapp
+
+    read = {n["id"]: n for n in whatsapp(p).phone_numbers() if n.get("id") in set(numbers)}
+    return {"ratings": {k: (v.get("quality_rating"), v.get("status")) for k, v in read.items()}}
 
 
 # --- ai_service_fallback ------------------------------------------------------------------------------------
@@ -217,7 +302,7 @@ def activate_fallback_everywhere(hook, conn, day: date, p: Protocol) -> dict[str
     return {"ok": bool(answer.get("activated")), "segments": answer.get("segments", [])}
 
 
-def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+def activate_fallback(hook, conn, day: date, p: Protocol, as_of: datetime | None = None) -> dict[str, Any]:
     """Switch today's content to the prepared fallback on every segment (AI services unavailable) that the
     pre-window remediation has not switched already."""
     left = left_to_do(conn, day, "ai_service_fallback", "activate_fallback", p)
@@ -232,16 +317,22 @@ def activate_fallback(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     return {"ok": bool(answer.get("activated")), "segments": answer.get("segments", []), **left.details()}
 
 
-def verify_fallback_active(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Success criterion "fallback_systems_activated_and_functional": every segment armed and switched over."""
-    state = hook.get("v1/fallback", delivery_date=day.isoformat())
-    armed, active = set(state.get("armed_segments", [])), set(state.get("active_segments", []))
-    expected = set(range(1, p.checks.advisor_segments + 1))
-    return {
-        "ok": expected <= active and expected <= armed,
-        "armed_segments": sorted(armed),
-        "active_segments": sorted(active),
+def verify_fallback_active(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+    """Success criterion "fallback_systems_activated_and_functional", measured: attempts made after the switch
+    (``platform.delivery_attempts``) use their segment's fallback template and are delivered. The service's
+    fallback state (armed / active segments) is recorded beside it."""
+    spec = p.runbooks["ai_service_fallback"]
+    switched_at = _acted_at(conn, day, "ai_service_fallback", "activate_fallback") or as_of
+    templates = {
+        int(r["segment"]): r["template_name"]
+        for r in store.execute(conn, "select_fallback_content", {"delivery_date": day})
     }
+    floor = spec.success_delivery_rate_min_pct or p.runbooks["delivery_failure"].success_delivery_rate_min_pct
+    measured = criteria.fallback_functional(
+        _attempts(conn, day, switched_at, as_of), switched_at, as_of, spec.measure, templates, floor
+    )
+    service = _service_says(lambda: hook.get("v1/fallback", delivery_date=day.isoformat()), "active_segments")
+    return {**measured.details(), "switched_at": switched_at.isoformat(), "service_says": service}
 
 
 # --- database_emergency -------------------------------------------------------------------------------------
@@ -252,7 +343,7 @@ def request_failover(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     return {"ok": answer.get("status") == "completed", "answer": answer}
 
 
-def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
+def fail_over_database(hook, conn, day: date, p: Protocol, as_of: datetime | None = None) -> dict[str, Any]:
     """Fail the delivery service over to the standby database, unless the pre-window remediation already did
     today (the verify step then checks that the pool it left is healthy)."""
     left = left_to_do(conn, day, "database_emergency", "fail_over_database", p)
@@ -261,19 +352,20 @@ def fail_over_database(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
     return request_failover(hook, conn, day, p)
 
 
-def verify_database_restored(hook, conn, day: date, p: Protocol) -> dict[str, Any]:
-    """Success criterion "database_connectivity_and_performance_restored": our own round trip works and the
-    service's pool is back under the 05:30 check's limits (use %, nobody waiting)."""
-    ours = store.execute(conn, "select_pool_usage")[0]
-    pool = hook.get("v1/database/pool")
-    used_pct = round(100.0 * pool["in_use"] / pool["size"], 1) if pool.get("size") else 100.0
-    ok = used_pct <= p.checks.db_pool_max_used_pct and pool.get("waiting", 0) <= p.checks.db_pool_max_waiting
+def verify_database_restored(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+    """Success criterion "database_connectivity_and_performance_restored", measured by the 05:30 pool probe run
+    again after the action: our own round trip, server connections and the service's pool (use %, waiting)
+    under the check's limits."""
+    from delivery_window.checks.judge import database_pool
+    from delivery_window.checks.probes import probe_database_pool
+    from delivery_window.records import Status
+
+    result = database_pool(probe_database_pool(day, p), p, "verify")
     return {
-        "ok": ok,
-        "pool": pool.get("pool"),
-        "used_pct": used_pct,
-        "waiting": pool.get("waiting", 0),
-        "round_trip": ours,
+        "ok": result.status == Status.PASS,
+        "reason": result.message,
+        "measured": {k: v for k, v in result.observed.items() if k != "service_pool"},
+        "service_says": result.observed.get("service_pool"),
     }
 
 

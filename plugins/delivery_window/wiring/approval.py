@@ -31,6 +31,12 @@ from delivery_window.runbooks import run
 APPROVAL_MODES = ("hitl_when_scheduled", "hitl", "auto")
 
 
+def approvers(protocol) -> list[dict[str, str]] | None:
+    """HITL ``assigned_users`` from ``incident_automation.approvers`` (None: anyone allowed on the DAG)."""
+    users = list(protocol.incident_automation.approvers)
+    return [{"id": u, "name": u} for u in users] or None
+
+
 def approval_mode(param: str | None, run_type: str | None, window_on: bool) -> str:
     """``hitl`` or ``auto`` for a run, from its ``approvals`` param, its run type and whether its window is on."""
     if param in ("hitl", "auto"):
@@ -62,7 +68,9 @@ class RunbookApprovalOperator(ApprovalOperator):
 
         day = context_day()
         if not run.runbook_step_needed(self.runbook, self.step, day):
-            run.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="not_needed")
+            run.record_runbook_approval(
+                self.runbook, self.step, day, "approve", None, mode="not_needed", run_id=context["run_id"]
+            )
             self.log.info("%s of %s: the pre-window remediation already did it; no approval asked", self.step,
                           self.runbook)  # fmt: skip
             return {
@@ -76,7 +84,9 @@ class RunbookApprovalOperator(ApprovalOperator):
             context["params"].get("approvals"), getattr(context["dag_run"], "run_type", None), window_on
         )
         if mode == "auto":
-            run.record_runbook_approval(self.runbook, self.step, day, "approve", None, mode="auto")
+            run.record_runbook_approval(
+                self.runbook, self.step, day, "approve", None, mode="auto", run_id=context["run_id"]
+            )
             self.log.info("approvals=auto: %s of %s approved automatically", self.step, self.runbook)
             return {
                 "chosen_options": [self.APPROVE],
@@ -109,5 +119,9 @@ class RunbookApprovalOperator(ApprovalOperator):
             by,
             mode="hitl",
             timed_out=by is None,
+            run_id=context["run_id"],
+            timeout_minutes=int(self.response_timeout.total_seconds() // 60)
+            if self.response_timeout
+            else None,
         )
         return result

@@ -4,55 +4,40 @@ Each runbook ``<name>`` becomes the TaskGroup ``run_<name>``::
 
     activate_runbook → [approve_<step> →] <step> → … → <verify> → close_runbook
 
-* ``activate_runbook`` opens (or joins) the incident ``<date>:<name>``; it is the branch target, and skips itself
-  when the branch did not choose it (see ``_activate``).
+* ``activate_runbook`` watches from 06:00, beside the monitor (``wiring.runbook_watch``): it starts the runbook
+  as soon as the monitor opens its incident, or after the window if ``choose_runbook`` names it, and skips
+  itself otherwise. The groups run side by side: each incident's runbook starts when its incident opens.
 * a step listed in ``requires_approval`` is preceded by a HITL approval (``wiring.approval``).
 * each step records its outcome (``runbook_runs``, incident timeline) and fails the task when it did not work;
   the later steps then do not run.
 * a step whose action the day's pre-window remediation already took (the same number paused, the same fallback
   switched on, the database failed over) does not take it again: it records ``skipped`` and succeeds, and acts on
   what was left if anything (``runbooks.once``).
-* ``<verify>`` checks the success criterion until it holds or the estimated resolution time (max) is over,
-  resolves the incident when it holds, and fails otherwise (the escalation chain goes on).
+* ``<verify>`` measures the success criterion from the platform's data until it holds or the estimated
+  resolution time (max) is over, resolves the incident when it holds, and fails otherwise (the incident stays
+  open, the escalation chain goes on, and ``remediation_watcher`` fails the run).
 * ``close_runbook`` records the outcome whatever happened. Verify and close run ``all_done`` (after a failed or
   rejected step too) and skip themselves when this run did not activate the runbook.
-
-``chain_runbooks`` runs every chosen runbook in ``runbook_priority`` order, one after the other.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, task
 
 from delivery_window.protocol import Protocol
 from delivery_window.runbooks import run
 from delivery_window.runbooks.steps import STEPS
-from delivery_window.wiring.approval import RunbookApprovalOperator
+from delivery_window.wiring.approval import RunbookApprovalOperator, approvers
+from delivery_window.wiring.runbook_watch import RunbookWatchOperator
 
 ACTIVATE, CLOSE = "activate_runbook", "close_runbook"
-CHOSEN_RUNBOOKS = "chosen_runbooks"  # XCom key the branch pushes: the runbook names it chose, in order
 
 
 def runbook_task_id(name: str) -> str:
     """Group id of a runbook inside the remediation group."""
     return f"run_{name}"
-
-
-def _activate(name: str, chooser_id: str, **context) -> dict:
-    """Start the runbook if the branch chose it. The runbooks are chained in priority order, and Airflow's
-    branch follows everything downstream of a chosen task, so each activation checks the branch's choice
-    (XCom ``chosen_runbooks`` of the branch task)."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from delivery_window.window import context_day
-
-    chosen = context["ti"].xcom_pull(task_ids=chooser_id, key=CHOSEN_RUNBOOKS) or []
-    if name not in chosen:
-        raise AirflowSkipException(f"runbook {name} was not chosen (chosen: {', '.join(chosen) or 'none'})")
-    return run.activate_runbook(name, context_day(), dry_run=bool(context["params"].get("dry_run")))
 
 
 def _step(name: str, step: str) -> dict:
@@ -86,19 +71,23 @@ def _close(name: str, **context) -> dict:
     return run.close_runbook(name, context_day())
 
 
-def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[object, object]:
-    """Build the TaskGroup of one runbook in the current context; return (first task, last task).
-    ``chooser_id`` is the branch task whose returned task ids say which runbooks run."""
+def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[object, object, list[object]]:
+    """Build the TaskGroup of one runbook in the current context; return (first task, last task, the tasks whose
+    failure is a failed remediation). ``chooser_id`` is the post-window choice (XCom ``chosen_runbooks``)."""
     spec = protocol.runbooks[name]
     estimate = spec.estimated_resolution_minutes
     with TaskGroup(runbook_task_id(name), tooltip=f"{spec.title} ({estimate.min}-{estimate.max} min)"):
-        activate = task(
+        activate = RunbookWatchOperator(
             task_id=ACTIVATE,
-            trigger_rule="none_failed_min_one_success",
-            doc_md=f"Open incident `<date>:{name}` and start runbook **{name}** ({spec.runbook}); "
-            f"human runbook `{spec.doc}`. Runs after the runbooks before it in `runbook_priority`.",
-        )(_activate)(name, chooser_id)
+            runbook=name,
+            chooser_id=chooser_id,
+            retries=0,
+            doc_md=f"Watch from 06:00 (deferred on the triggerer): start runbook **{name}** ({spec.runbook}) as soon "
+            f"as the monitor opens incident `<date>:{name}`, or after the window if `choose_runbook` names it; "
+            f"skip otherwise. Human runbook: `{spec.doc}`.",
+        )
         previous = activate
+        acts = []
         for step in spec.steps:
             if step in spec.requires_approval:
                 gate = RunbookApprovalOperator(
@@ -107,6 +96,7 @@ def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[objec
                     step=step,
                     default="Approve" if spec.approval_default == "approve" else "Reject",
                     timeout_minutes=spec.approval_timeout_minutes,
+                    assigned_users=approvers(protocol),
                     doc_md=f"HITL approval of `{step}` (param `approvals`; default **{spec.approval_default}** after "
                     f"{spec.approval_timeout_minutes} min). Reject skips the step.",
                 )
@@ -117,6 +107,7 @@ def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[objec
             )
             previous >> act
             previous = act
+            acts.append(act)
         verify = task(
             task_id=spec.verify,
             trigger_rule="all_done",
@@ -132,23 +123,16 @@ def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[objec
             doc_md="Record the runbook's outcome on the incident timeline (whatever the steps did).",
         )(_close)(name)
         [activate, verify] >> close
-    return activate, close
+    return activate, close, [*acts, verify]
 
 
-def chain_runbooks(chooser, protocol: Protocol, done) -> dict[str, tuple[object, object]]:
-    """One group per runbook in ``runbook_priority`` order, each after the one before; the branch ``chooser``
-    starts any subset of them (or ``no_incident``); ``done`` joins them."""
-    groups: dict[str, tuple[object, object]] = {}
-    previous_close = None
-    chooser_id = chooser.operator.task_id
+def runbook_groups(chooser_id: str, protocol: Protocol, done) -> tuple[list[object], list[object]]:
+    """One group per runbook (in ``runbook_priority`` order in the UI); ``done`` joins them. Returns the
+    activation tasks (each waits from 06:00) and every act/verify task (for the remediation watcher)."""
+    starts, watched = [], []
     for name in protocol.runbook_priority:
-        first, last = runbook_group(name, protocol, chooser_id)
-        chooser >> first
-        if previous_close is not None:
-            previous_close >> first
-        previous_close = last
-        groups[name] = (first, last)
-    no_incident = EmptyOperator(task_id="no_incident", doc_md="No alert fired and no check failed.")
-    chooser >> no_incident
-    [no_incident, *(last for _, last in groups.values())] >> done
-    return groups
+        first, last, acts = runbook_group(name, protocol, chooser_id)
+        last >> done
+        starts.append(first)
+        watched += acts
+    return starts, watched
