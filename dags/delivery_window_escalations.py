@@ -1,13 +1,14 @@
 """
-### delivery_window_escalations — the escalation follow-up, every few minutes
+### delivery_window_escalations — the escalation follow-up, every minute
 
 The escalation ledger (`delivery_ops.escalations`) holds every escalation and communication step of the
 delivery window's incidents with its due time: level 2 after 15 minutes, the CEO 30 minutes after an SLA below
 90 %, the board after an hour, advisor delay notices every 15 minutes, SEBI-deadline reminders... The
 `delivery_window` DAG ends at 06:30 IST; this DAG keeps going: every
-`incident_automation.follow_up_every_minutes` it re-plans the open incidents of the last
+`incident_automation.follow_up_every_minutes` (1) it re-plans the open incidents of the last
 `follow_up_lookback_days` delivery dates from what was recorded, **sends the steps that are due while their
-incident is unresolved, cancels them when it resolves**, and retries every send that failed (a failed send stays
+incident is unresolved (each at its due time: the run waits for the steps falling due before the next run),
+cancels them when it resolves**, and retries every send that failed (a failed send stays
 `pending`). Reruns and overlapping runs never send a step twice (ledger and outbox keys, PagerDuty `dedup_key`,
 row locks while sending).
 
@@ -33,7 +34,8 @@ P = get_protocol()
 
 @dag(
     dag_id="delivery_window_escalations",
-    # Every few minutes, all day: delayed steps run up to 4 h after the window, SEBI reminders up to 24 h.
+    # Every minute, all day: delayed steps run up to 4 h after the window, SEBI reminders up to 24 h; each run
+    # also waits for the steps falling due before the next one, so a step leaves within seconds of its due time.
     schedule=f"*/{P.incident_automation.follow_up_every_minutes} * * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz=P.timezone),
     catchup=False,
@@ -64,21 +66,26 @@ P = get_protocol()
 def delivery_window_escalations():
     @task(
         doc_md="Plan, cancel, send due escalation steps and retry failed sends for every delivery date with an "
-        "open incident or an unsent step (`escalation.engine.follow_up`)."
+        "open incident or an unsent step (`escalation.engine.follow_up`); then, until just before the next run, "
+        "wait for each step falling due and send it at its due time."
     )
     def send_due_escalations(**context) -> list[dict]:
-        from datetime import date, datetime
+        from datetime import date, datetime, timedelta
 
+        from delivery_window.escalation.clock import utcnow
         from delivery_window.escalation.follow_up import follow_up_escalations
 
         params = context["params"]
         day = date.fromisoformat(params["delivery_date"]) if params.get("delivery_date") else None
         as_of = datetime.fromisoformat(params["as_of"]) if params.get("as_of") else None
+        # until just before the next scheduled run: steps falling due meanwhile leave at their due time
+        period = timedelta(minutes=P.incident_automation.follow_up_every_minutes)
         return follow_up_escalations(
             day,
             as_of=as_of,
             dry_run=bool(params.get("dry_run")),
             resolve=list(params.get("resolve_incidents") or []),
+            until=utcnow() + period - timedelta(seconds=P.incident_automation.follow_up_margin_seconds),
         )
 
     send_due_escalations()

@@ -724,6 +724,9 @@ class IncidentAutomation(_Frozen):
     advisor_delay_runbooks: tuple[RunbookKey, ...]
     significant_business_impact: tuple[Ident, ...]  # business_escalation row keys
     follow_up_every_minutes: Annotated[int, Strict(), Field(ge=1, le=59)]
+    follow_up_margin_seconds: Annotated[
+        int, Strict(), Field(ge=1, le=59)
+    ]  # a run stops this long before the next
     follow_up_lookback_days: PositiveInt
     verify_poll_seconds: PositiveInt
     runbook_watch_seconds: PositiveInt

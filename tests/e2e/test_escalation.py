@@ -27,6 +27,7 @@ QUALITY_DAY = date(2026, 9, 2)
 SLA88_DAY = date(2026, 9, 3)
 SLACK_DOWN_DAY = date(2026, 9, 4)
 RECOVERS_DAY = date(2026, 9, 5)
+ACK_LATE_DAY = date(2026, 9, 6)
 IST = ZoneInfo("Asia/Kolkata")
 REMEDIATION = "delivery.remediation"
 
@@ -40,7 +41,7 @@ def close_our_incidents(db_url):
     from delivery_window.escalation import engine
 
     with psycopg.connect(db_url) as conn:
-        for day in (OUTAGE_DAY, QUALITY_DAY, SLA88_DAY, SLACK_DOWN_DAY, RECOVERS_DAY):
+        for day in (OUTAGE_DAY, QUALITY_DAY, SLA88_DAY, SLACK_DOWN_DAY, RECOVERS_DAY, ACK_LATE_DAY):
             for row in conn.execute(
                 "SELECT incident_id FROM delivery_ops.incidents WHERE delivery_date=%s AND status='open'",
                 (day,),
@@ -202,6 +203,44 @@ def test_outage_recovers_is_measured_met_from_the_attempts_and_resolves_once(rec
     assert resolves == [f"delivery_window:{RECOVERS_DAY}:delivery_failure"]  # PagerDuty resolve sent once
     requeue = delivery_posts(recovers.sandbox, "/v1/requeue")
     assert len(requeue) == 1 and requeue[0]["json"]["advisor_ids"]  # those whose attempt had failed by then
+
+
+# --- ack_late: nobody acknowledges the page, so the secondary is paged a minute after it ---------------------
+@pytest.fixture(scope="module")
+def ack_late(run_day):
+    return run_day("ack_late", ACK_LATE_DAY)
+
+
+def test_an_unacknowledged_page_is_a_breach_after_a_minute_and_pages_the_secondary(ack_late, outage):
+    status, opened_at, entries = timeline_of(ack_late, f"{ACK_LATE_DAY}:delivery_failure")
+    assert "pagerduty_acknowledged" not in entries
+    paged_at = ack_late.one(
+        "SELECT min(due_at) FROM delivery_ops.escalations WHERE incident_id=%s AND kind='pagerduty_event' "
+        "AND status='sent'",
+        f"{ACK_LATE_DAY}:delivery_failure",
+    )[0]
+    breach = entries["ack_breach"]
+    assert datetime.fromisoformat(breach["at"]) == paged_at + timedelta(minutes=1)
+    assert breach["secondary"] == "secondary_engineer"
+    (secondary,) = ack_late.rows(
+        "SELECT status, due_at FROM delivery_ops.escalations WHERE incident_id=%s AND channel='pagerduty' "
+        "AND source='chain:level_2_secondary_engineer'",
+        f"{ACK_LATE_DAY}:delivery_failure",
+    )
+    assert secondary == ("sent", paged_at + timedelta(minutes=1))  # step 5 at the breach, not after 15 min
+    pages = [p["json"] for p in ack_late.sandbox.requests("pagerduty")]
+    assert any(p["payload"]["custom_details"].get("target") == "secondary_engineer" for p in pages)
+    # the outage day's page was acknowledged at once (the sandbox's default): recorded, no breach
+    _, _, outage_entries = timeline_of(outage, f"{OUTAGE_DAY}:delivery_failure")
+    assert (
+        outage_entries["pagerduty_acknowledged"]["within_deadline"] is True
+        and "ack_breach" not in outage_entries
+    )
+    trend = ack_late.one(
+        "SELECT ack_breaches, pages_acknowledged FROM delivery_ops.performance_trends WHERE delivery_date=%s",
+        ACK_LATE_DAY,
+    )
+    assert trend == (1, 0)
 
 
 # --- quality_drop: whatsapp_quality_recovery, and the head of operations at once -----------------------------

@@ -137,6 +137,7 @@ NOT_FROM_PROTOCOL: dict[str, str] = {
     "shift_handoff.incoming_engineer_briefing.maintenance_lookahead_minutes": "our decision (issue 12)",
     "runbooks.*.measure.*": "our decision (issue 13): how a success criterion is measured from platform.*",
     "incident_automation.runbook_watch_seconds": "our decision (issue 13)",
+    "incident_automation.follow_up_margin_seconds": "our decision (issue 13)",
     "go_no_go.remediations.*.approval.*": "our decision (issue 13): approval of the 05:45 remediations",
     "monitor.tick_seconds": "issue text, 'default 10 s'",
     "monitor.grace_seconds": "our decision: late receipts after 06:05",

@@ -7,7 +7,9 @@ Each level is engaged at the earliest of
   levels 3 and 4: their own triggers, "incident_duration >30_minutes", "complete_service_outage >1_hour").
   ``strictly_after`` (the protocol's ">") makes the step due one second after the mark;
 * any of its **conditions**, at the time the condition was first seen while the incident was open
-  (multi-system failure → level 2, significant business impact → level 3, compliance incident → level 4).
+  (multi-system failure → level 2, significant business impact → level 3, compliance incident → level 4);
+* for the level of the secondary engineer, the page not acknowledged within the Sev-1 deadline (step 5, read
+  back from PagerDuty: ``escalation.acks``).
 
 Technical and task-failure incidents run the whole chain; a business incident (the business matrix governs it)
 only engages the levels whose conditions it meets (a SEBI violation engages level 4, the CTO).
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from delivery_window.escalation.acks import secondary_role
 from delivery_window.escalation.model import BUSINESS, IncidentFacts, Step
 from delivery_window.protocol import EscalationTrigger, Protocol
 
@@ -57,6 +60,7 @@ def chain_steps(f: IncidentFacts, protocol: Protocol) -> list[Step]:
     condition first seen after the resolution engages nothing.
     """
     steps = []
+    secondary = secondary_role(protocol)
     for index, (key, level) in enumerate(protocol.escalation_levels.items()):
         candidates: list[tuple[datetime, str]] = []
         if f.kind != BUSINESS:
@@ -73,6 +77,8 @@ def chain_steps(f: IncidentFacts, protocol: Protocol) -> list[Step]:
                     candidates.append(
                         (due, f"{trigger.duration_of} {sign}{level.engage_after_minutes} min, unresolved")
                     )
+        if f.ack_breach_at is not None and level.role == secondary and f.open_at(f.ack_breach_at):
+            candidates.append((f.ack_breach_at, "the page was not acknowledged in time (Sev-1 step 5)"))
         for condition in level.escalation_trigger.conditions:
             seen = getattr(f, CONDITION_FACTS[condition])
             if seen is not None and f.open_at(seen):

@@ -159,6 +159,8 @@ def derive_incidents(
             complete_outage_at=min(outage) if outage else None,
             acknowledged_at=_at(ack) if ack else None,
             acknowledged_by=ack.get("by") if ack else None,
+            pagerduty_ack_at=_at(pd_ack) if (pd_ack := _first(row, "pagerduty_acknowledged")) else None,
+            ack_breach_at=_at(breach) if (breach := _first(row, "ack_breach")) else None,
         )
 
     # task failures: recorded by the failure callback

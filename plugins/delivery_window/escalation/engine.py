@@ -264,7 +264,10 @@ def follow_up(
     sender: Callable[[str, str, dict[str, Any]], None] | None = None,
     kinds: tuple[str, ...] | None = None,
 ) -> FollowUpResult:
-    """Reconcile, then send everything due (and retry every failed send) and mirror the outbox onto the ledger."""
+    """Read back the pages' acknowledgements, reconcile, then send everything due (and retry every failed send)
+    and mirror the outbox onto the ledger."""
+    if not dry_run:
+        track_acknowledgements(conn, day, as_of, protocol)
     result = reconcile(conn, day, as_of, protocol, kinds=kinds)
     conn.commit()
     flushed = outbox.flush(conn, day, dry_run=dry_run, **({"sender": sender} if sender else {}))
@@ -281,6 +284,51 @@ def follow_up(
         len(result.failed),
     )
     return result
+
+
+def track_acknowledgements(conn, day: date, as_of: datetime, protocol: Protocol, read=None) -> list[str]:
+    """Read back from PagerDuty whether each incident's page was acknowledged; record the acknowledgement (time
+    to acknowledge) or, past the protocol's deadline, the breach (the chain then pages the secondary engineer).
+    Returns the incidents whose timeline changed. A PagerDuty that cannot be read is logged and asked again."""
+    from delivery_window.escalation import acks
+
+    deadline = acks.ack_deadline(protocol)
+    timelines = {
+        r["incident_id"]: {e.get("step") for e in r["timeline"] or []}
+        for r in store.escalation_incidents(conn, day)
+    }
+    changed = []
+    for page in store.execute(conn, "select_sent_pages", {"delivery_date": day}):
+        incident, steps = page["incident_id"], timelines.get(page["incident_id"], set())
+        if page["page_key"] != keys.page_key(incident) or "pagerduty_acknowledged" in steps:
+            continue  # only the incident's own page; each acknowledgement is read once
+        try:
+            found = read(page["page_key"]) if read else _read_pagerduty_incident(page["page_key"], protocol)
+        except Exception as exc:  # PagerDuty unreadable: judged again on the next tick or follow-up
+            log.warning("acknowledgement of %s not readable: %s", incident, exc)
+            found = None
+        v = acks.verdict(page["paged_at"], found, as_of, deadline)
+        if v.state == "acknowledged":
+            store.add_incident_event(conn, incident, "pagerduty_acknowledged", v.at, seconds=v.seconds, by=v.by,
+                                     within_deadline=v.seconds <= deadline.total_seconds())  # fmt: skip
+            changed.append(incident)
+        elif v.state == "breach" and "ack_breach" not in steps:
+            store.add_incident_event(
+                conn, incident, "ack_breach", v.at, deadline_minutes=deadline.total_seconds() / 60,
+                secondary=acks.secondary_role(protocol),
+            )  # fmt: skip
+            log.warning(
+                "page of %s not acknowledged within %s: step 5, the secondary is paged", incident, deadline
+            )
+            changed.append(incident)
+    conn.commit()
+    return changed
+
+
+def _read_pagerduty_incident(page_key: str, protocol: Protocol) -> dict[str, Any] | None:
+    from delivery_window.hooks.pagerduty_rest import PagerDutyRestHook
+
+    return PagerDutyRestHook(timeout_seconds=protocol.checks.http_timeout_seconds).incident(page_key)
 
 
 def close_by_hand(conn, incident_id: str, at: datetime, by: str, reason: str) -> str:

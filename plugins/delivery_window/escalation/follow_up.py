@@ -34,11 +34,18 @@ def follow_up_escalations(
     as_of: datetime | None = None,
     dry_run: bool = False,
     resolve: list[str] | None = None,
+    until: datetime | None = None,
+    sleep=None,
 ) -> list[dict[str, Any]]:
     """The follow-up DAG's task: every delivery date with open incidents or unsent steps (or just ``day``).
 
-    ``resolve`` closes incidents by hand first (their steps not yet due are cancelled).
+    ``resolve`` closes incidents by hand first (their steps not yet due are cancelled). With ``until`` (a live
+    run: now until just before the next scheduled run) the task then waits for each step falling due before
+    ``until`` and sends it at its due time, so a delayed step leaves within seconds of it, not at the next
+    scheduled run (issue 13).
     """
+    import time
+
     from delivery_window.escalation import engine
 
     p = get_protocol()
@@ -51,8 +58,16 @@ def follow_up_escalations(
         since = when.astimezone(ZoneInfo(p.timezone)).date() - timedelta(
             days=p.incident_automation.follow_up_lookback_days
         )
-        days = [day] if day else store.followup_days(conn, since)
-        for d in days:
-            result = engine.follow_up(conn, d, when, p, dry_run=dry_run)
-            out.append({"delivery_date": d.isoformat(), "as_of": when.isoformat(), **result.as_dict()})
-    return out
+        while True:
+            days = [day] if day else store.followup_days(conn, since)
+            for d in days:
+                result = engine.follow_up(conn, d, when, p, dry_run=dry_run)
+                out.append({"delivery_date": d.isoformat(), "as_of": when.isoformat(), **result.as_dict()})
+            if until is None or as_of is not None:
+                return out
+            nxt = store.execute(conn, "select_next_due_escalation", {"as_of": when, "since": day or since})[0]
+            conn.commit()
+            if nxt["next_due"] is None or nxt["next_due"] > until:
+                return out
+            (sleep or time.sleep)(max(0.0, (nxt["next_due"] - utcnow()).total_seconds()))
+            when = max(utcnow(), nxt["next_due"])

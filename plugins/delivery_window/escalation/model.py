@@ -77,6 +77,8 @@ class IncidentFacts:
     compliance_at: datetime | None = None  # SEBI violation detected
     acknowledged_at: datetime | None = None  # a human approved a runbook step (PagerDuty acknowledge)
     acknowledged_by: str | None = None
+    pagerduty_ack_at: datetime | None = None  # PagerDuty says a person acknowledged the page (read back)
+    ack_breach_at: datetime | None = None  # nobody acknowledged the page in time: Sev-1 step 5, the secondary
     regulatory_closed_at: datetime | None = None  # SEBI notification filed or judged not required
 
     def open_at(self, t: datetime) -> bool:

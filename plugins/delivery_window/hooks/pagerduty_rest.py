@@ -99,3 +99,9 @@ class PagerDutyRestHook(JsonHttpHook):
     def contact_methods(self, user_id: str) -> list[dict[str, Any]]:
         """A user's contact methods (phone, SMS, email, push)."""
         return self._list(f"users/{user_id}/contact_methods", "contact_methods", {})
+
+    def incident(self, incident_key: str) -> dict[str, Any] | None:
+        """The incident the Events API opened under ``incident_key`` (our dedup key), or None: its status,
+        ``created_at`` and ``acknowledgements`` (``GET /incidents?incident_key=``)."""
+        found = self._list("incidents", "incidents", {"incident_key": incident_key, "limit": 1})
+        return found[0] if found else None

@@ -360,6 +360,21 @@ class _Monitor:
                     )  # fmt: skip
         self.conn.commit()
 
+    def track_acknowledgements(self, t: datetime, flushed, dry_run: bool, backoff):
+        """Sev-1 step 1: read back whether the pages were acknowledged; a breach brings the secondary's page due
+        now (the chain re-planned and sent in this tick). A database error here is left to the next tick."""
+        try:
+            if not engine.track_acknowledgements(self.conn, self.day, t, self.p):
+                return flushed
+            engine.replan(self.conn, self.day, t, self.p)
+            self.conn.commit()
+        except Exception as exc:
+            if not _is_db_error(exc):
+                raise
+            self.conn.rollback()
+            return flushed
+        return announce.send_pending(self.conn, self.day, dry_run=dry_run, backoff=backoff)
+
     def status_post(self, index: int, snap) -> bool:
         what = posts.status_due(self.ticks, index, self.p)
         if what is None:
@@ -501,6 +516,8 @@ def run_monitor(
             m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
             return False
         flushed = announce.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
+        if not dry_run:
+            flushed = m.track_acknowledgements(t, flushed, dry_run, backoff)
         summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
         if fresh:
             m.record_sent(fresh, queued)

@@ -43,6 +43,21 @@ def check_actions(checks: list[dict], runs: list[dict], p: Protocol) -> list[str
     return lines
 
 
+def _response(inc: dict, events: dict[str, dict]) -> str:
+    """The page's acknowledgement (read back from PagerDuty) and the incident's resolution."""
+    parts = []
+    if ack := events.get("pagerduty_acknowledged"):
+        parts.append(f"page acknowledged after {ack.get('seconds')} s")
+    if breach := events.get("ack_breach"):
+        parts.append(f"page NOT acknowledged by {_hhmmss(breach['at'])} (secondary paged)")
+    if inc["status"] == "resolved" and inc.get("resolved_at") and inc.get("opened_at"):
+        minutes = round((inc["resolved_at"] - inc["opened_at"]).total_seconds() / 60, 1)
+        parts.append(f"incident resolved after {minutes} min")
+    else:
+        parts.append(f"incident {inc['status']}")
+    return ", ".join(parts)
+
+
 def runbook_lines(incidents: list[dict], runs: list[dict], p: Protocol) -> list[str]:
     """One line per runbook that ran: how and when it started, its measured criterion; then its failed steps."""
     lines = []
@@ -63,7 +78,8 @@ def runbook_lines(incidents: list[dict], runs: list[dict], p: Protocol) -> list[
             criterion = f"{p.runbooks[runbook].success_criterion} {met} at {_hhmmss(verdict['at'])}: {verdict.get('reason')}"
         how = started.get("how", "after_window").replace("_", " ")
         lines.append(
-            f"{runbook}: started {how} at {_hhmmss(started['at'])}{after}; {criterion}; incident {inc['status']}"
+            f"{runbook}: started {how} at {_hhmmss(started['at'])}{after}; {criterion}; "
+            f"{_response(inc, events)}"
         )
         for r in runs:
             if r["runbook"] == runbook and r["outcome"] == "failed":

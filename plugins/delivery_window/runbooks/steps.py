@@ -161,17 +161,24 @@ def verify_delivery_restored(hook, conn, day: date, p: Protocol, as_of: datetime
 
 
 # --- whatsapp_quality_recovery ------------------------------------------------------------------------------
-def _unhealthy_numbers(conn, day: date) -> list[str]:
+def _unhealthy_numbers(conn, day: date, as_of: datetime | None = None) -> list[str]:
+    """The numbers to pause: unhealthy at the 05:45 check (RED, or not CONNECTED), and the shards the window's
+    monitor found failing (``shard_failing``, scope ``number:<id>``) by ``as_of``."""
     observed = (_check(conn, day, "check_sender_quality").get("observed") or {}).get("unhealthy", [])
-    return [label.split("=", 1)[0] for label in observed]
+    numbers = [label.split("=", 1)[0] for label in observed]
+    for a in store.alerts(conn, day):
+        if a["rule"] == "shard_failing" and str(a["scope"]).startswith("number:"):
+            if as_of is None or a["first_fired_at"] <= as_of:
+                numbers.append(str(a["scope"]).split(":", 1)[1])
+    return list(dict.fromkeys(numbers))
 
 
 def pause_unhealthy_numbers(
     hook, conn, day: date, p: Protocol, as_of: datetime | None = None
 ) -> dict[str, Any]:
-    """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED) that the pre-window
-    remediation has not paused already."""
-    left = left_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", p)
+    """Pause every sender number the 05:45 check found unhealthy (RED, or not CONNECTED) or the window's monitor
+    found failing (``shard_failing``) that the pre-window remediation has not paused already."""
+    left = _still_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", _unhealthy_numbers(conn, day, as_of))
     paused, answers = [], {}
     for number in left.todo:
         answer = hook.post(

@@ -7,6 +7,9 @@ outage_recovers     the WhatsApp Cloud API fails every send (131000, slow) from 
                     comes back; failed sends are retried and the advisors still without a delivery are
                     requeued and delivered from 06:03:30: the delivery_failure runbook's criterion is measured
                     met from the attempts made after its requeue
+ack_late            the outage day, and nobody acknowledges the PagerDuty incident (the sandbox's PagerDuty
+                    REST API keeps it ``triggered``): the breach is recorded one minute after the page and
+                    the secondary engineer is paged (Sev-1 step 5)
 =================== ======================================================================================
 
 The sandbox data of a day is generated before the run, so the requeue's deliveries are in it whenever the
@@ -21,6 +24,7 @@ from datetime import timedelta
 
 from delivery_window.sandbox.scenarios import (
     OUTAGE_START_OFFSET_MS,
+    REGISTRY,
     AdvisorRow,
     AttemptRow,
     Scenario,
@@ -86,5 +90,21 @@ register(
         "requeue deliver the advisors it missed from 06:03:30: the delivery_failure runbook is measured met.",
         degrade=_brief_outage,
         rows=_requeued,
+    )
+)
+
+
+def _never_acknowledged(info: dict) -> dict:
+    outage = REGISTRY["whatsapp_outage"].api(info)
+    return {**outage, "pagerduty": {**dict(outage.get("pagerduty") or {}), "ack_after_seconds": None}}
+
+
+register(
+    Scenario(
+        "ack_late",
+        "The WhatsApp outage day, and nobody acknowledges the page in PagerDuty: a breach one minute after the "
+        "page, and the secondary engineer is paged (Sev-1 step 5).",
+        degrade=REGISTRY["whatsapp_outage"].degrade,
+        api=_never_acknowledged,
     )
 )

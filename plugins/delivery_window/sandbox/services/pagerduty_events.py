@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState
@@ -123,12 +124,19 @@ def pagerduty_enqueue(req: Request, st: ServiceState) -> Response:
             if alert is None or alert["status"] == "resolved":
                 # A trigger after resolve opens a new alert under the same key.
                 opened = (alert or {}).get("opened", 0) + 1
-                alert = st.pagerduty_alerts[key] = {"status": "triggered", "opened": opened, "events": 0}
+                alert = st.pagerduty_alerts[key] = {
+                    "status": "triggered",
+                    "opened": opened,
+                    "events": 0,
+                    "id": "Q" + hashlib.md5(f"{key}:{opened}".encode()).hexdigest()[:12].upper(),
+                    "created": time.time(),
+                }
             payload = event["payload"]
             alert.update(summary=payload["summary"], severity=payload["severity"], source=payload["source"])
             alert["events"] += 1
         elif alert is not None and alert["status"] != "resolved":
             alert["status"] = "acknowledged" if action == "acknowledge" else "resolved"
+            alert.setdefault(f"{alert['status']}_at", time.time())
             alert["events"] += 1
         # acknowledge/resolve of an unknown or resolved alert is accepted and dropped, as PagerDuty does.
     return Response(202, {"status": "success", "message": "Event processed", "dedup_key": key})

@@ -1,4 +1,5 @@
-"""Fake PagerDuty REST API v2 (api.pagerduty.com): escalation policy, service, on-call and contact methods.
+"""Fake PagerDuty REST API v2 (api.pagerduty.com): escalation policy, service, on-call, contact methods, and the
+incidents the Events API opened (status, acknowledgements, log entries).
 
 Read by the 05:30/05:45 checks; a scenario changes what it reports through ``info["pagerduty"]`` (see
 scenario_sets/pre_delivery.py): policy name, rule delays, service status, missing levels, late shifts, phones.
@@ -6,7 +7,8 @@ scenario_sets/pre_delivery.py): policy name, rule delays, service status, missin
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState
@@ -19,6 +21,7 @@ PD_ONCALL = (
     ("PU3ENGM", "Neha Iyer", 3, "9876543211"),
     ("PU4CTO0", "Rahul Mehta", 4, "9876543210"),
 )
+DEFAULT_ACK_AFTER_SECONDS = 0.0  # the primary acknowledges at once unless a scenario says otherwise
 PD_RULE_DELAYS = (15, 15, 30, 30)  # minutes before the next rule: levels engage at 0, 15, 30 and 60 minutes
 
 
@@ -160,7 +163,79 @@ def pagerduty_contact_methods(req: Request, st: ServiceState) -> Response:
     return _pd_error(404, 2100, "Not Found")
 
 
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _incident(key: str, alert: dict[str, Any], ack_after: float | None) -> dict[str, Any]:
+    """A PagerDuty incident (REST v2 shape) of an Events-API alert. The on-call acknowledges ``ack_after``
+    seconds after the trigger (scenario knob ``pagerduty.ack_after_seconds``; None: nobody ever does)."""
+    created = alert["created"]
+    status = alert["status"]
+    acked = alert.get("acknowledged_at")
+    if status == "triggered" and ack_after is not None and time.time() >= created + ack_after:
+        status, acked = "acknowledged", created + ack_after
+    acks = [{"at": _iso(acked), "acknowledger": _pd_user_ref(*PD_ONCALL[0][:2])}] if acked else []
+    changed = alert.get("resolved_at") or acked or created
+    return {
+        "id": alert["id"],
+        "type": "incident",
+        "incident_number": alert["opened"],
+        "title": alert.get("summary", ""),
+        "status": status,
+        "incident_key": key,
+        "urgency": "high",
+        "created_at": _iso(created),
+        "last_status_change_at": _iso(changed),
+        "acknowledgements": acks if status != "resolved" else [],
+        "service": {"id": PD_SERVICE_ID, "type": "service_reference"},
+        "escalation_policy": {"id": PD_POLICY_ID, "type": "escalation_policy_reference"},
+        "html_url": f"https://projectone.pagerduty.com/incidents/{alert['id']}",
+    }
+
+
+def _ack_after(st: ServiceState) -> float | None:
+    over = dict(st.info.get("pagerduty") or {})
+    return over.get("ack_after_seconds", DEFAULT_ACK_AFTER_SECONDS)
+
+
+def pagerduty_incidents(req: Request, st: ServiceState) -> Response:
+    """GET /incidents?incident_key= -> the incident the Events API opened under that dedup key."""
+    if err := _pd_auth(req):
+        return err
+    key = req.query.get("incident_key")
+    with st.lock:
+        alerts = dict(st.pagerduty_alerts)
+    found = [_incident(k, a, _ack_after(st)) for k, a in alerts.items() if key in (None, k) and "id" in a]
+    return _pd_page(req, "incidents", found)
+
+
+def pagerduty_log_entries(req: Request, st: ServiceState) -> Response:
+    """GET /incidents/{id}/log_entries -> trigger and acknowledge log entries of the incident."""
+    if err := _pd_auth(req):
+        return err
+    with st.lock:
+        alerts = dict(st.pagerduty_alerts)
+    for key, alert in alerts.items():
+        if alert.get("id") == req.params["id"]:
+            inc = _incident(key, alert, _ack_after(st))
+            entries = [{"type": "trigger_log_entry", "created_at": inc["created_at"], "id": f"{inc['id']}T"}]
+            entries += [
+                {
+                    "type": "acknowledge_log_entry",
+                    "created_at": a["at"],
+                    "agent": a["acknowledger"],
+                    "id": f"{inc['id']}A",
+                }
+                for a in inc["acknowledgements"]
+            ]
+            return _pd_page(req, "log_entries", entries)
+    return _pd_error(404, 2100, "Not Found")
+
+
 ROUTES: list[Route] = [
+    ("GET", r"/incidents", pagerduty_incidents),
+    ("GET", r"/incidents/(?P<id>[^/]+)/log_entries", pagerduty_log_entries),
     ("GET", r"/escalation_policies", pagerduty_escalation_policies),
     ("GET", r"/services", pagerduty_services),
     ("GET", r"/oncalls", pagerduty_oncalls),
