@@ -24,14 +24,13 @@ import monitor_common as mc
 
 mc.limit_cpus(2)
 
-from delivery_window import runtime  # noqa: E402
+from delivery_window import runtime, store  # noqa: E402
 from delivery_window.connections import sandbox_connections  # noqa: E402
 from delivery_window.escalation import comms  # noqa: E402
 from delivery_window.escalation.follow_up import follow_up_escalations  # noqa: E402
 from delivery_window.escalation.model import LedgerRow  # noqa: E402
 from delivery_window.protocol import get_protocol  # noqa: E402
 from delivery_window.sandbox.server import Sandbox  # noqa: E402
-from delivery_window import store  # noqa: E402
 from delivery_window.window import tz  # noqa: E402
 
 OLD_EVERY_MINUTES = 5

@@ -66,29 +66,49 @@ SEND_ERROR = {
 }
 # runbook steps that fail by design when the delivery service cannot act or confirm the criterion
 RUNBOOK_STEP = re.compile(r"^delivery\.remediation\.run_\w+\.\w+$")
+PRE_WINDOW_TASK = "pre_delivery.pre_window.remediate_"
 
 
 def assert_day_reported(day) -> str:
-    """The run succeeded, the report row exists, and every failed task is a runbook step that recorded why."""
+    """The run went on to its report and says the remediation failed (``failed``, issue 13): every failed task is
+    a remediation step that recorded why, a pre-window remediation that recorded its failed step, or the
+    remediation watcher that fails the run for them."""
     run = day.run
-    assert run.state == "success", run.state
+    assert run.state == "failed", run.state  # the outage is never remediated on a fault day
     assert run.rows("SELECT 1 FROM delivery_ops.daily_reports WHERE delivery_date = %s", run.day)
     failed = [ti.task_id for ti in run.dag_run.get_task_instances() if str(ti.state) == "failed"]
-    assert all(RUNBOOK_STEP.match(t) for t in failed), failed
-    for task_id in failed:
-        runbook, step = task_id.split(".")[2].removeprefix("run_"), task_id.split(".")[3]
-        why = run.rows(
-            "SELECT outcome, details::text FROM delivery_ops.runbook_runs "
-            "WHERE delivery_date = %s AND runbook = %s AND step = %s",
+    assert "remediation_watcher" in failed, failed
+    runs = {
+        (rb, step): (outcome, details)
+        for rb, step, outcome, details in run.rows(
+            "SELECT runbook, step, outcome, details::text FROM delivery_ops.runbook_runs WHERE delivery_date = %s",
             run.day,
-            runbook,
-            step,
         )
-        assert why and why[0][0] == "failed" and "delivery_service: " in why[0][1], (task_id, why)
+    }
+    for task_id in failed:
+        if task_id == "remediation_watcher":
+            continue
+        if task_id.startswith(PRE_WINDOW_TASK):
+            name = task_id.removeprefix(PRE_WINDOW_TASK)
+            steps = [
+                v for (_, step), v in runs.items() if step.startswith("pre_window.") and v[0] == "failed"
+            ]
+            assert steps and all("error" in d for _, d in steps), (name, steps)
+            continue
+        assert RUNBOOK_STEP.match(task_id), task_id
+        runbook, step = task_id.split(".")[2].removeprefix("run_"), task_id.split(".")[3]
+        outcome, details = runs[(runbook, step)]
+        # an act step says what the service answered; a verify step the numbers it measured
+        assert outcome == "failed" and ("delivery_service: " in details or '"measured"' in details), (
+            task_id,
+            details,
+        )
     done = {ti.task_id: str(ti.state) for ti in run.dag_run.get_task_instances()}
     assert done["post_delivery.generate_daily_report"] == "success"
     assert done["post_delivery.post_daily_summary"] == "success"
-    return f"run success, daily_reports row; {len(failed)} runbook step(s) failed by design"
+    return (
+        f"run failed (remediation not met), daily_reports row; {len(failed) - 1} remediation task(s) failed"
+    )
 
 
 def get_paths(sandbox, services) -> Counter:
