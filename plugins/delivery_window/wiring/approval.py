@@ -105,23 +105,25 @@ class RunbookApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        """Record the answer (a person's, or the default after the timeout) first: on Reject the provider skips
+        the downstream step by raising, so nothing after ``super().execute_complete`` would run."""
         from delivery_window.window import context_day
 
-        result = super().execute_complete(context=context, event=event)
-        chosen = result["chosen_options"][0]
-        user = result.get("responded_by_user")
-        by = (user.get("name") or user.get("id")) if isinstance(user, dict) else user
-        run.record_runbook_approval(
-            self.runbook,
-            self.step,
-            context_day(),
-            "approve" if chosen == self.APPROVE else "reject",
-            by,
-            mode="hitl",
-            timed_out=by is None,
-            run_id=context["run_id"],
-            timeout_minutes=int(self.response_timeout.total_seconds() // 60)
-            if self.response_timeout
-            else None,
-        )
-        return result
+        if "error" not in event:
+            chosen = (event.get("chosen_options") or [self.REJECT])[0]
+            user = event.get("responded_by_user")
+            by = (user.get("name") or user.get("id")) if isinstance(user, dict) else user
+            run.record_runbook_approval(
+                self.runbook,
+                self.step,
+                context_day(),
+                "approve" if chosen == self.APPROVE else "reject",
+                by,
+                mode="hitl",
+                timed_out=bool(event.get("timedout")) or by is None,
+                run_id=context["run_id"],
+                timeout_minutes=int(self.response_timeout.total_seconds() // 60)
+                if self.response_timeout
+                else None,
+            )
+        return super().execute_complete(context=context, event=event)
