@@ -223,11 +223,12 @@ def test_an_unacknowledged_page_is_a_breach_after_a_minute_and_pages_the_seconda
     assert datetime.fromisoformat(breach["at"]) == paged_at + timedelta(minutes=1)
     assert breach["secondary"] == "secondary_engineer"
     (secondary,) = ack_late.rows(
-        "SELECT status, due_at FROM delivery_ops.escalations WHERE incident_id=%s AND channel='pagerduty' "
-        "AND source='chain:level_2_secondary_engineer'",
+        "SELECT status, due_at, dedup_key, last_error, attempts, created_at FROM delivery_ops.escalations "
+        "WHERE incident_id=%s AND channel='pagerduty' AND source='chain:level_2_secondary_engineer'",
         f"{ACK_LATE_DAY}:delivery_failure",
     )
-    assert secondary == ("sent", paged_at + timedelta(minutes=1))  # step 5 at the breach, not after 15 min
+    outbox = ack_late.rows("SELECT status, last_error FROM delivery_ops.notifications WHERE dedup_key=%s", secondary[2])
+    assert secondary[:2] == ("sent", paged_at + timedelta(minutes=1)), (secondary, outbox)  # step 5 at the breach
     pages = [p["json"] for p in ack_late.sandbox.requests("pagerduty")]
     assert any(p["payload"]["custom_details"].get("target") == "secondary_engineer" for p in pages)
     # the outage day's page was acknowledged at once (the sandbox's default): recorded, no breach

@@ -143,7 +143,9 @@ def requeue_failed_deliveries(
     }
 
 
-def verify_delivery_restored(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+def verify_delivery_restored(
+    hook, conn, day: date, p: Protocol, as_of: datetime, said: dict | None = None
+) -> dict[str, Any]:
     """Success criterion "delivery rate restored to > 98 %", measured from ``platform.delivery_attempts``:
     delivered ÷ attempts made after the requeue (trailing ``measure`` window, minimum sample). The delivery
     service's own figure is recorded beside it (``service_says``), never the verdict."""
@@ -156,8 +158,11 @@ def verify_delivery_restored(hook, conn, day: date, p: Protocol, as_of: datetime
         spec.measure,
         spec.success_delivery_rate_min_pct,
     )
-    service = _service_says(lambda: hook.get("v1/status", delivery_date=day.isoformat()), "delivery_rate_pct")
-    return {**measured.details(), "action_at": action_at.isoformat(), "service_says": service}
+    if said is None:
+        said = _service_says(
+            lambda: hook.get("v1/status", delivery_date=day.isoformat()), "delivery_rate_pct"
+        )
+    return {**measured.details(), "action_at": action_at.isoformat(), "service_says": said}
 
 
 # --- whatsapp_quality_recovery ------------------------------------------------------------------------------
@@ -262,15 +267,25 @@ def switch_to_fallback_templates(
     }
 
 
-def verify_quality_plan_active(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+def verify_quality_plan_active(
+    hook, conn, day: date, p: Protocol, as_of: datetime, said: dict | None = None
+) -> dict[str, Any]:
     """Success criterion "quality_rating_improvement_plan_activated", measured: every paused number is out of the
     delivery service's plan (read back) and carries no attempt after its pause (``platform.delivery_attempts``),
     and fallback templates are live where a template failed. The numbers' quality rating is re-read and
     recorded beside it."""
     spec = p.runbooks[QUALITY]
     paused = _paused_at(conn, day)
-    plan = hook.get("v1/plan", delivery_date=day.isoformat()) if paused else {"numbers": []}
-    excluded = {n["phone_number_id"] for n in plan.get("numbers", []) if n.get("excluded")}
+    if said is None:
+        said = {
+            "plan": _service_says(lambda: hook.get("v1/plan", delivery_date=day.isoformat()), "numbers"),
+            "quality_rating": _service_says(lambda: _quality_ratings(p, paused), "ratings"),
+        }
+    plan = said["plan"].get("answer") or {}
+    if paused and "error" in said["plan"]:
+        why = f"the delivery service's plan cannot be read back: {said['plan']['error']}"
+        return {"ok": False, "reason": why, "measured": {"paused": sorted(paused)}, "service_says": said}
+    excluded = {n["phone_number_id"] for n in plan.get("numbers") or [] if n.get("excluded")}
     since = min(paused.values(), default=as_of)
     measured = criteria.numbers_quiet(
         _attempts(conn, day, since, as_of), paused, as_of, spec.measure, excluded
@@ -287,7 +302,7 @@ def verify_quality_plan_active(hook, conn, day: date, p: Protocol, as_of: dateti
     return {
         **details,
         "fallback_segments": sorted({*switched.get("switched", []), *switched.get("already_done_for", [])}),
-        "quality_rating": _service_says(lambda: _quality_ratings(p, paused), "ratings"),
+        "service_says": said,
     }
 
 
@@ -324,7 +339,9 @@ def activate_fallback(hook, conn, day: date, p: Protocol, as_of: datetime | None
     return {"ok": bool(answer.get("activated")), "segments": answer.get("segments", []), **left.details()}
 
 
-def verify_fallback_active(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+def verify_fallback_active(
+    hook, conn, day: date, p: Protocol, as_of: datetime, said: dict | None = None
+) -> dict[str, Any]:
     """Success criterion "fallback_systems_activated_and_functional", measured: attempts made after the switch
     (``platform.delivery_attempts``) use their segment's fallback template and are delivered. The service's
     fallback state (armed / active segments) is recorded beside it."""
@@ -338,8 +355,11 @@ def verify_fallback_active(hook, conn, day: date, p: Protocol, as_of: datetime) 
     measured = criteria.fallback_functional(
         _attempts(conn, day, switched_at, as_of), switched_at, as_of, spec.measure, templates, floor
     )
-    service = _service_says(lambda: hook.get("v1/fallback", delivery_date=day.isoformat()), "active_segments")
-    return {**measured.details(), "switched_at": switched_at.isoformat(), "service_says": service}
+    if said is None:
+        said = _service_says(
+            lambda: hook.get("v1/fallback", delivery_date=day.isoformat()), "active_segments"
+        )
+    return {**measured.details(), "switched_at": switched_at.isoformat(), "service_says": said}
 
 
 # --- database_emergency -------------------------------------------------------------------------------------
@@ -359,7 +379,9 @@ def fail_over_database(hook, conn, day: date, p: Protocol, as_of: datetime | Non
     return request_failover(hook, conn, day, p)
 
 
-def verify_database_restored(hook, conn, day: date, p: Protocol, as_of: datetime) -> dict[str, Any]:
+def verify_database_restored(
+    hook, conn, day: date, p: Protocol, as_of: datetime, said: dict | None = None
+) -> dict[str, Any]:
     """Success criterion "database_connectivity_and_performance_restored", measured by the 05:30 pool probe run
     again after the action: our own round trip, server connections and the service's pool (use %, waiting)
     under the check's limits."""
@@ -374,6 +396,11 @@ def verify_database_restored(hook, conn, day: date, p: Protocol, as_of: datetime
         "measured": {k: v for k, v in result.observed.items() if k != "service_pool"},
         "service_says": result.observed.get("service_pool"),
     }
+
+
+# Verify steps that probe the systems as they are now (not the day's data as of an instant): a replay measures
+# them once, as there is nothing to re-measure at a later instant of a past day.
+verify_database_restored.measures_now = True
 
 
 # The targets of the act steps that may need an approval and have a pre-window counterpart (runbooks.once): the
