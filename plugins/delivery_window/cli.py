@@ -269,12 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     silence.set_defaults(fn=cmd_silence)
 
     incident = sub.add_parser("incident", help="close an incident by hand (the day team's recorded action)")
-    incident.add_argument("--db-url", help="report database (default: DELIVERY_DB_URL, else local Postgres)")
     incident_actions = incident.add_subparsers(dest="action", required=True)
     close = incident_actions.add_parser("close", help="resolve an open incident: who closed it and why")
-    close.add_argument(
-        "--incident", required=True, help="incident id, e.g. 2026-12-04:sla:delivery_sla_miss_below_95"
-    )
+    close.add_argument("--db-url", help="report database (default: DELIVERY_DB_URL, else local Postgres)")
+    close.add_argument("--incident", required=True, help="incident id, e.g. 2026-12-04:delivery_sla_miss")
     close.add_argument("--by", required=True, help="who closes it (recorded on the timeline)")
     close.add_argument("--reason", required=True, help="why it can be closed (recorded on the timeline)")
     incident.set_defaults(fn=cmd_incident)

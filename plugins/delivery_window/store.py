@@ -391,6 +391,19 @@ def due_escalations(conn, day: date, as_of: datetime) -> list[dict[str, Any]]:
     return execute(conn, "select_due_escalations", {"delivery_date": day, "as_of": as_of})
 
 
+def advance_escalations(conn, rows: Iterable[Any]) -> list[str]:
+    """Move pending ledger steps earlier where the plan now wants them earlier; return their keys."""
+    rows = list(rows)
+    if not rows:
+        return []
+    params = {
+        "keys": [r.dedup_key for r in rows],
+        "due": [r.due_at for r in rows],
+        "reasons": [r.reason for r in rows],
+    }
+    return [r["dedup_key"] for r in execute(conn, "advance_escalations", params)]
+
+
 def cancel_resolved_escalations(conn, day: date) -> list[str]:
     """Cancel pending steps of resolved incidents that were not due yet; return their keys."""
     return [r["dedup_key"] for r in execute(conn, "cancel_resolved_escalations", {"delivery_date": day})]

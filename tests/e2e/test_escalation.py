@@ -227,8 +227,13 @@ def test_an_unacknowledged_page_is_a_breach_after_a_minute_and_pages_the_seconda
         "WHERE incident_id=%s AND channel='pagerduty' AND source='chain:level_2_secondary_engineer'",
         f"{ACK_LATE_DAY}:delivery_failure",
     )
-    outbox = ack_late.rows("SELECT status, last_error FROM delivery_ops.notifications WHERE dedup_key=%s", secondary[2])
-    assert secondary[:2] == ("sent", paged_at + timedelta(minutes=1)), (secondary, outbox)  # step 5 at the breach
+    outbox = ack_late.rows(
+        "SELECT status, last_error FROM delivery_ops.notifications WHERE dedup_key=%s", secondary[2]
+    )
+    assert secondary[:2] == ("sent", paged_at + timedelta(minutes=1)), (
+        secondary,
+        outbox,
+    )  # step 5 at the breach
     pages = [p["json"] for p in ack_late.sandbox.requests("pagerduty")]
     assert any(p["payload"]["custom_details"].get("target") == "secondary_engineer" for p in pages)
     # the outage day's page was acknowledged at once (the sandbox's default): recorded, no breach
@@ -453,7 +458,8 @@ def test_sla_88_escalates_cto_now_and_ceo_and_board_when_due(sla88, follow_up):
     ) == ("open",)  # every step went out; delivery did not recover, so it stays open for the day team
 
     _, again = follow_up("sla_88", SLA88_DAY, measured + timedelta(minutes=60))
-    assert {k: v for k, v in messages(again).items() if v} == {}  # a rerun of the follow-up sends nothing
+    sent_again = {k: [r.get("json") for r in v] for k, v in messages(again).items() if v}
+    assert sent_again == {}, sent_again  # a rerun of the follow-up sends nothing
 
 
 # --- Slack down: PagerDuty still fires, the Slack steps stay pending and go out on retry -------------------------

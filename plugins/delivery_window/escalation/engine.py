@@ -230,6 +230,8 @@ def reconcile(
     result.inserted = store.insert_escalations(
         conn, [r for r in rows if r.dedup_key not in known], now or clock.utcnow()
     )
+    # a step planned earlier than the ledger has it (the secondary after an unacknowledged page) moves forward
+    store.advance_escalations(conn, [r for r in rows if r.dedup_key in known and r.status == "pending"])
     result.cancelled = store.cancel_resolved_escalations(conn, day)
     result.enqueued_rows = enqueue_due(conn, day, as_of)
     result.enqueued = [r["dedup_key"] for r in result.enqueued_rows]
