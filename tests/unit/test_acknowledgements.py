@@ -61,3 +61,34 @@ def test_a_breach_pages_the_secondary_at_once_instead_of_after_15_minutes():
     )
     level_2 = next(s for s in chain_steps(breached, P) if s.target == "secondary_engineer")
     assert level_2.due_at == PAGED + timedelta(minutes=1) and "not acknowledged" in level_2.reason
+
+
+def test_pagerduty_unreadable_is_not_a_breach(monkeypatch):
+    """A PagerDuty that cannot be read says nothing about the on-call: asked again later, no breach recorded."""
+    from delivery_window import store
+    from delivery_window.escalation import engine
+
+    events = []
+    monkeypatch.setattr(
+        store, "escalation_incidents", lambda conn, day: [{"incident_id": "i", "timeline": []}]
+    )
+    monkeypatch.setattr(store, "add_incident_event", lambda *a, **k: events.append(a[2]))
+    monkeypatch.setattr(
+        store,
+        "execute",
+        lambda conn, name, params=None: [
+            {"incident_id": "i", "page_key": "delivery_window:i", "paged_at": PAGED - timedelta(minutes=5)}
+        ],
+    )
+
+    class Conn:
+        def commit(self):
+            pass
+
+    def down(key):
+        raise ConnectionError("pagerduty_api: connection refused")
+
+    assert engine.track_acknowledgements(Conn(), PAGED.date(), PAGED, P, read=down) == []
+    assert events == []
+    assert engine.track_acknowledgements(Conn(), PAGED.date(), PAGED, P, read=lambda key: None) == ["i"]
+    assert events == ["ack_breach"]  # PagerDuty answered and has no acknowledgement: that is a breach

@@ -52,6 +52,17 @@ def check(name, status):
 def test_no_alerts_no_failed_checks_means_no_incident():
     d = choose_runbook([], [check("check_database_pool", "pass")], P)
     assert d.choice == NO_INCIDENT and d.candidates == ()
+    assert d.reasons == ("no alert with a runbook fired and no check failed",)
+
+
+def test_failed_checks_without_a_runbook_are_named_not_hidden():
+    """Issue 13: the "why" line said "no check failed" on days where checks without a runbook had failed."""
+    d = choose_runbook([], [check("check_redis_cache", "error"), check("check_cloudinary", "fail")], P)
+    assert d.choice == NO_INCIDENT
+    assert d.reasons == (
+        "no alert with a runbook fired; failed checks with no runbook (day-team findings): "
+        "check_redis_cache error, check_cloudinary fail",
+    )
 
 
 def test_delivery_alerts_choose_delivery_failure():

@@ -306,9 +306,11 @@ def track_acknowledgements(conn, day: date, as_of: datetime, protocol: Protocol,
             continue  # only the incident's own page; each acknowledgement is read once
         try:
             found = read(page["page_key"]) if read else _read_pagerduty_incident(page["page_key"], protocol)
-        except Exception as exc:  # PagerDuty unreadable: judged again on the next tick or follow-up
+        except (
+            Exception
+        ) as exc:  # PagerDuty unreadable is not a breach: asked again on the next tick or follow-up
             log.warning("acknowledgement of %s not readable: %s", incident, exc)
-            found = None
+            continue
         v = acks.verdict(page["paged_at"], found, as_of, deadline)
         if v.state == "acknowledged":
             store.add_incident_event(conn, incident, "pagerduty_acknowledged", v.at, seconds=v.seconds, by=v.by,

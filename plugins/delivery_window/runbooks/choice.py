@@ -21,6 +21,7 @@ def choose_runbook(
     alerts: Iterable[AlertRecord], checks: Iterable[Mapping[str, str]], protocol: Protocol
 ) -> Decision:
     """The runbook to run (or ``no_incident``), every applicable runbook in priority order, and why."""
+    checks = list(checks)
     reasons: dict[str, list[str]] = {}
     for alert in alerts:
         rule = protocol.alert_rules.get(alert.rule)
@@ -34,7 +35,13 @@ def choose_runbook(
             reasons.setdefault(runbook, []).append(f"check {check['check_name']} {check['status']}")
 
     if not reasons:
-        return Decision(choice=NO_INCIDENT, reasons=("no alert fired and no check failed",), candidates=())
+        failed = [f"{c['check_name']} {c['status']}" for c in checks if c["status"] in FAILING_CHECK_STATUSES]
+        why = "no alert with a runbook fired" + (
+            f"; failed checks with no runbook (day-team findings): {', '.join(failed)}"
+            if failed
+            else " and no check failed"
+        )
+        return Decision(choice=NO_INCIDENT, reasons=(why,), candidates=())
     ordered = tuple(r for r in protocol.runbook_priority if r in reasons)
     first = ordered[0]
     why = tuple(f"{first}: {r}" for r in reasons[first]) + tuple(
