@@ -158,7 +158,7 @@ def run_day(db_url, airflow_db):
             if write:
                 write_day(conn, generate_day(scenario, day))
             conn.commit()
-        sandbox = Sandbox(scenario=scenario, faults=faults).start()
+        sandbox = Sandbox(scenario=scenario, faults=faults, platform_db=db_url).start()
         runtime.set_connections(
             sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
         )

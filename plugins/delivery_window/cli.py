@@ -48,7 +48,7 @@ def run_day(
     from delivery_window.sandbox.server import Sandbox
 
     runtime.configure_airflow(runtime.CACHE / "airflow")
-    with Sandbox(scenario=scenario).start() as sandbox:
+    with Sandbox(scenario=scenario, platform_db=url).start() as sandbox:
         runtime.set_connections(
             sandbox_connections(sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
         )

@@ -6,7 +6,7 @@ and its timeline, and what the sandbox received (PagerDuty events, Slack posts).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -231,3 +231,29 @@ def test_shard_failing_beside_the_page_makes_the_secondary_needed(shard):
     says the secondary is needed on the paging incident (level 2 pages them)."""
     needed = timeline(shard, "delivery_failure")["page_secondary_engineer_if_needed"]
     assert needed["state"] == "needed" and needed["role"] == "secondary_engineer"
+
+
+def test_shard_failing_number_is_paused_in_the_window_and_carries_no_attempt_after(shard):
+    """Issue 13: the quality runbook starts when the monitor opens its incident, pauses the failing number during
+    the window, and its criterion is measured from the attempts: none on that number after the pause."""
+    steps = timeline(shard, "whatsapp_quality_recovery")
+    activated = datetime.fromisoformat(steps["runbook_activated"]["at"])
+    assert steps["runbook_activated"]["how"] == "in_window" and in_window(shard, activated)
+    pauses = [r for r in shard.sandbox.requests("delivery") if r["path"].endswith("/pause")]
+    assert [r["path"] for r in pauses] == [f"/delivery/v1/numbers/{FAILING_NUMBER}/pause"]
+    paused_at = datetime.fromisoformat(pauses[0]["json"]["effective_at"])
+    assert in_window(shard, paused_at) and paused_at >= activated
+    met = steps["success_criterion_met"]
+    assert met["measured"]["paused"] == [FAILING_NUMBER] and met["measured"]["attempts_after_pause"] == {}
+    later = shard.rows(
+        "SELECT count(*) FROM platform.delivery_attempts WHERE delivery_date = %s AND phone_number_id = %s "
+        "AND attempted_at > %s",
+        SHARD_DAY,
+        FAILING_NUMBER,
+        paused_at,
+    )[0][0]
+    assert later == 0
+    assert shard.one(
+        "SELECT status FROM delivery_ops.incidents WHERE incident_id = %s",
+        f"{SHARD_DAY}:whatsapp_quality_recovery",
+    ) == ("resolved",)

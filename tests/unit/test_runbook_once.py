@@ -139,7 +139,7 @@ def test_no_targets_is_not_a_skip_and_repeats_are_acted_on_once():
 class FakeDeliveryService:
     """Answers the pre-window act steps' calls as the delivery service does when they work."""
 
-    def pause_number(self, day, number, reason):
+    def pause_number(self, day, number, reason, effective_at=None):
         return {"phone_number_id": number, "paused": True}
 
     def replan(self, day, numbers):

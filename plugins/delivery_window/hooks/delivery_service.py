@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from delivery_window.hooks.base import JsonHttpHook
@@ -60,11 +60,15 @@ class DeliveryServiceHook(JsonHttpHook):
             "v1/fallback/activate", {"delivery_date": day.isoformat(), "segments": segments, "reason": reason}
         )
 
-    def pause_number(self, day: date, phone_number_id: str, reason: str) -> dict[str, Any]:
-        """Stop sending from one sender number."""
-        return self.post(
-            f"v1/numbers/{phone_number_id}/pause", {"delivery_date": day.isoformat(), "reason": reason}
-        )
+    def pause_number(
+        self, day: date, phone_number_id: str, reason: str, effective_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Stop sending from one sender number (from ``effective_at``: the step's instant, which a replay
+        simulates; the service's now when not given)."""
+        body = {"delivery_date": day.isoformat(), "reason": reason}
+        if effective_at is not None:
+            body["effective_at"] = effective_at.isoformat()
+        return self.post(f"v1/numbers/{phone_number_id}/pause", body)
 
     def replan(self, day: date, exclude: list[str]) -> dict[str, Any]:
         """Recompute the traffic plan without the ``exclude`` numbers; returns the new plan."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from delivery_window import store
+from delivery_window import store, window
 from delivery_window.connections import DELIVERY_SERVICE
 from delivery_window.escalation import announce
-from delivery_window.escalation.clock import utcnow
+from delivery_window.escalation.clock import engine_now, utcnow
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import get_protocol
 
@@ -106,7 +106,11 @@ def _pre_window_steps(rem) -> list[tuple[str, Any]]:
         return {"ok": not missing, "active_segments": state.get("active_segments"), "missing": missing}
 
     def pause_sender_numbers(hook, conn, day, p):
-        answers = [hook.pause_number(day, n, reason="; ".join(rem.triggered_by)[:500]) for n in numbers]
+        when = engine_now(day, window.at(day, "final_check", p), p.timezone)  # a replay: its 05:45
+        answers = [
+            hook.pause_number(day, n, reason="; ".join(rem.triggered_by)[:500], effective_at=when)
+            for n in numbers
+        ]
         return {"ok": all(a.get("paused") for a in answers), "paused": numbers}
 
     def replan_traffic(hook, conn, day, p):

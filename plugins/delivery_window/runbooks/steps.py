@@ -186,9 +186,7 @@ def pause_unhealthy_numbers(
     left = _still_to_do(conn, day, QUALITY, "pause_unhealthy_numbers", _unhealthy_numbers(conn, day, as_of))
     paused, answers = [], {}
     for number in left.todo:
-        answer = hook.post(
-            f"v1/numbers/{number}/pause", {"delivery_date": day.isoformat(), "reason": "quality"}
-        )
+        answer = hook.pause_number(day, number, "quality", effective_at=as_of)
         answers[number] = bool(answer.get("paused"))
         if answers[number]:
             paused.append(number)

@@ -55,8 +55,13 @@ class Sandbox:
         faults: Mapping[str, Any] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        platform_db: str | None = None,
     ) -> None:
-        self._state = ServiceState(scenario=scenario, seed=seed)  # validates the scenario name
+        # platform_db: the delivery service applies its actions to that database's generated day (a paused
+        # number carries no later attempt); without it, actions are only remembered
+        self._state = ServiceState(
+            scenario=scenario, seed=seed, platform_db=platform_db
+        )  # validates the name
         self._lock = threading.RLock()
         self._records: list[dict[str, Any]] = []
         self._faults: dict[str, Fault] = {}

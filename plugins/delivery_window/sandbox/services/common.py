@@ -34,6 +34,9 @@ class ServiceState:
     fallback_activations: list[dict[str, Any]] = field(default_factory=list)
     failovers: list[dict[str, Any]] = field(default_factory=list)
     replans: list[dict[str, Any]] = field(default_factory=list)
+    # The platform database whose generated day the delivery service's actions apply to (a pause moves the
+    # number's later sends); None: actions are only remembered.
+    platform_db: str | None = None
 
     def __post_init__(self) -> None:
         self.info = scenario_info(self.scenario)

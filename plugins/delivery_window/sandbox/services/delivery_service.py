@@ -69,14 +69,48 @@ def delivery_requeue(req: Request, st: ServiceState) -> Response:
 
 
 def delivery_pause_number(req: Request, st: ServiceState) -> Response:
-    """POST /v1/numbers/{id}/pause -> ``{"phone_number_id","paused":true}``."""
+    """POST /v1/numbers/{id}/pause ``{"delivery_date"?, "reason"?, "effective_at"?}`` ->
+    ``{"phone_number_id","paused":true,"moved_attempts"}``. ``effective_at`` (ISO 8601, default now): from when the
+    number carries no traffic; with a platform database the day's later sends move to the other numbers."""
     pnid = req.params["id"]
-    if pnid not in {n["id"] for n in st.info["phone_numbers"]}:
+    numbers = [n["id"] for n in st.info["phone_numbers"]]
+    if pnid not in numbers:
         return Response(404, {"error": "not_found", "message": f"unknown phone_number_id {pnid}"})
+    body, err = json_body(req) if req.body else ({}, None)
+    if err:
+        return err
+    body = body if isinstance(body, dict) else {}
+    try:
+        effective = datetime.fromisoformat(str(body.get("effective_at") or now_iso()))
+    except ValueError:
+        return _bad("effective_at must be an ISO 8601 instant")
     with st.lock:
         if pnid not in st.paused_numbers:
             st.paused_numbers.append(pnid)
-    return Response(200, {"phone_number_id": pnid, "paused": True})
+        paused = list(st.paused_numbers)
+    moved = 0
+    day = _date_arg(body.get("delivery_date"))
+    if st.platform_db and day is not None:
+        moved = _move_paused_traffic(
+            st.platform_db, day, pnid, effective, [n for n in numbers if n not in paused]
+        )
+    return Response(200, {"phone_number_id": pnid, "paused": True, "moved_attempts": moved})
+
+
+def _move_paused_traffic(url: str, day: date, number: str, effective: datetime, others: list[str]) -> int:
+    import psycopg
+
+    from delivery_window.paths import query
+
+    if not others:
+        return 0
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            query("sandbox_move_paused_traffic"),
+            {"delivery_date": day, "number": number, "effective_at": effective, "others": others},
+        ).fetchall()
+        conn.commit()
+    return len(rows)
 
 
 def delivery_fallback(req: Request, st: ServiceState) -> Response:
