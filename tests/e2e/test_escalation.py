@@ -175,9 +175,9 @@ def test_outage_escalation_goes_on_while_the_incident_is_open(outage):
     level_3 = [
         row for source, rows in by_source.items() if source.startswith("chain:level_3") for row in rows
     ]
-    assert level_3 and {due for _, due in level_3} == {
-        opened_at + timedelta(minutes=30, seconds=1)
-    }  # ">30 min"
+    # level 3 at ">30 min", or earlier: the SLA miss is a significant business impact, seen at the 06:05 checkpoint
+    assert level_3 and all(due <= opened_at + timedelta(minutes=30, seconds=1) for _, due in level_3)
+    assert "cancelled" not in {status for status, _ in level_3}
     assert "pagerduty:resolve" not in by_source
     assert "status_page:internal:resolved" not in by_source
 

@@ -79,7 +79,7 @@ def test_healthy_day_meets_sla_quietly(db_url, healthy):
 
 def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
     dag_run, sandbox = outage
-    assert str(dag_run.state) == "success"
+    assert str(dag_run.state) == "failed"  # the runbook is measured not met: the API stays down
     sla_pct, sla_met = one(
         db_url, "SELECT sla_pct, sla_met FROM delivery_ops.window_runs WHERE delivery_date=%s", OUTAGE_DAY
     )
@@ -100,7 +100,6 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
     assert incident in keys  # one PagerDuty incident for the outage, not one per rule and scope
     assert not [k for k in keys if k.endswith(":overall")]
     assert all(p["status"] == 202 for p in pages)
-    triggers = [p["json"]["dedup_key"] for p in pages if p["json"]["event_action"] == "trigger"]
     resolves = {p["json"]["dedup_key"] for p in pages if p["json"]["event_action"] == "resolve"}
     new = [
         a
@@ -109,7 +108,7 @@ def test_outage_misses_sla_pages_and_runs_delivery_failure(db_url, outage):
         for a in p["json"]["payload"]["custom_details"]["new"]
     ]
     assert new and len(new) == len(set(new))  # each alert reported once, in the incident's PagerDuty log
-    assert resolves <= set(triggers)  # the runbook met its criterion: its pages are resolved, nothing else
+    assert not resolves  # nothing resolves: the criterion was measured not met
     war_room = [r for r in sandbox.requests("slack") if "war-room" in r["path"]]
     assert 1 <= len(war_room) < len(rules) and all(r["status"] == 200 for r in war_room)  # grouped per tick
     steps = dict(

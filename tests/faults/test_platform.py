@@ -214,7 +214,7 @@ def _bad_data_day(url: str):
                 (picked,),
             )
         conn.commit()
-    sandbox = Sandbox(scenario="healthy").start()
+    sandbox = Sandbox(scenario="healthy", platform_db=url).start()
     runtime.set_connections(
         sandbox_connections(sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
     )

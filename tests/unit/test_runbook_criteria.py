@@ -137,3 +137,12 @@ def test_the_report_first_lines_say_what_was_done_about_each_failed_check_and_ea
     assert (
         "delivery_failure.requeue_failed_deliveries" in summary and "2026-09-01:delivery_failure" in summary
     )
+
+
+def test_a_small_requeue_is_its_own_minimum_sample():
+    """After the window the requeue's sends are all the traffic: 5 requeued, 5 delivered is met."""
+    five = [attempt(s, "delivered") for s in range(5)]
+    assert not criteria.delivery_restored(five, T0, T0 + timedelta(seconds=30), M, 98.0).met
+    assert criteria.delivery_restored(five, T0, T0 + timedelta(seconds=30), M, 98.0, requeued=5).met
+    one_failed = [*five[:4], attempt(4, "failed")]
+    assert not criteria.delivery_restored(one_failed, T0, T0 + timedelta(seconds=30), M, 98.0, requeued=5).met

@@ -305,7 +305,7 @@ def track_acknowledgements(conn, day: date, as_of: datetime, protocol: Protocol,
         if page["page_key"] != keys.page_key(incident) or "pagerduty_acknowledged" in steps:
             continue  # only the incident's own page; each acknowledgement is read once
         try:
-            found = read(page["page_key"]) if read else _read_pagerduty_incident(page["page_key"], protocol)
+            found = read(page["page_key"]) if read else read_pagerduty_incident(page["page_key"], protocol)
         except (
             Exception
         ) as exc:  # PagerDuty unreadable is not a breach: asked again on the next tick or follow-up
@@ -329,7 +329,8 @@ def track_acknowledgements(conn, day: date, as_of: datetime, protocol: Protocol,
     return changed
 
 
-def _read_pagerduty_incident(page_key: str, protocol: Protocol) -> dict[str, Any] | None:
+def read_pagerduty_incident(page_key: str, protocol: Protocol) -> dict[str, Any] | None:
+    """The PagerDuty incident opened under ``page_key`` (REST API ``pagerduty_api``), or None."""
     from delivery_window.hooks.pagerduty_rest import PagerDutyRestHook
 
     return PagerDutyRestHook(timeout_seconds=protocol.checks.http_timeout_seconds).incident(page_key)

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from delivery_window import store, window
+from delivery_window.connections import PAGERDUTY_API
 from delivery_window.escalation import announce, engine, keys, outbox
 from delivery_window.escalation.model import LEVEL_SEVERITY, PAGING_LEVELS, worst
 from delivery_window.masking import masked_logger
@@ -363,8 +364,20 @@ class _Monitor:
     def track_acknowledgements(self, t: datetime, flushed, dry_run: bool, backoff):
         """Sev-1 step 1: read back whether the pages were acknowledged; a breach brings the secondary's page due
         now (the chain re-planned and sent in this tick). A database error here is left to the next tick."""
+
+        def read(key: str):  # a PagerDuty that fails is left alone for a while, not asked on every tick
+            if backoff.waiting(PAGERDUTY_API):
+                raise RuntimeError(f"{PAGERDUTY_API} backing off: {backoff.why.get(PAGERDUTY_API)}")
+            try:
+                found = engine.read_pagerduty_incident(key, self.p)
+            except Exception as exc:
+                backoff.failed(PAGERDUTY_API, outbox.retry_after_of(exc), str(exc)[:300])
+                raise
+            backoff.succeeded(PAGERDUTY_API)
+            return found
+
         try:
-            if not engine.track_acknowledgements(self.conn, self.day, t, self.p):
+            if not engine.track_acknowledgements(self.conn, self.day, t, self.p, read=read):
                 return flushed
             engine.replan(self.conn, self.day, t, self.p)
             self.conn.commit()

@@ -54,8 +54,13 @@ def delivery_restored(
     as_of: datetime,
     m: Measurement,
     floor_pct: float,
+    requeued: int | None = None,
 ) -> Measured:
-    """``delivery_failure``: delivered ÷ attempts made after the action (trailing window) above ``floor_pct``."""
+    """``delivery_failure``: delivered ÷ attempts made after the action (trailing window) above ``floor_pct``.
+    The minimum sample is ``m.min_attempts``, or every requeued advisor when fewer were requeued (after the
+    window the requeue's sends are all the traffic there is)."""
+    minimum = min(m.min_attempts, requeued) if requeued else m.min_attempts
+    m = m.model_copy(update={"min_attempts": max(1, minimum)})
     since, until = _window(action_at, as_of, m)
     judged = [a for a in attempts if since <= a["attempted_at"] < until]
     delivered = sum(_delivered_by(a, as_of) for a in judged)

@@ -48,6 +48,14 @@ def _still_to_do(conn, day: date, runbook: str, step: str, targets) -> StillToDo
     return still_to_do(runbook, step, targets, store.runbook_runs(conn, day))
 
 
+def _requeue_body(
+    day: date, advisors: list[str], exclude: list[str], as_of: datetime | None
+) -> dict[str, Any]:
+    """A requeue request; ``effective_at`` is the step's instant (a replay's is simulated; live it is now)."""
+    body = {"delivery_date": day.isoformat(), "advisor_ids": advisors, "exclude_phone_number_ids": exclude}
+    return body | ({"effective_at": as_of.isoformat()} if as_of is not None else {})
+
+
 def _to_requeue(conn, day: date, p: Protocol, as_of: datetime | None) -> list[dict[str, Any]]:
     """Advisors without a delivery at ``as_of``; during the window only those whose last attempt failed."""
     close = window.close(day, p)
@@ -130,10 +138,7 @@ def requeue_failed_deliveries(
     failing, ticked = _failing_numbers(conn, day, p)
     if failing and len(failing) == ticked:
         failing = []  # every number is failing: the outage is API-wide, so re-queue on all of them for recovery
-    answer = hook.post(
-        "v1/requeue",
-        {"delivery_date": day.isoformat(), "advisor_ids": advisors, "exclude_phone_number_ids": failing},
-    )
+    answer = hook.post("v1/requeue", _requeue_body(day, advisors, failing, as_of))
     return {
         "ok": answer.get("requeued") is not None,
         "advisors": len(advisors),
@@ -151,12 +156,14 @@ def verify_delivery_restored(
     service's own figure is recorded beside it (``service_says``), never the verdict."""
     spec = p.runbooks["delivery_failure"]
     action_at = _acted_at(conn, day, "delivery_failure", "requeue_failed_deliveries") or as_of
+    requeued = _step_details(conn, day, "delivery_failure", "requeue_failed_deliveries").get("advisors")
     measured = criteria.delivery_restored(
         _attempts(conn, day, action_at, as_of),
         action_at,
         as_of,
         spec.measure,
         spec.success_delivery_rate_min_pct,
+        requeued=requeued,
     )
     if said is None:
         said = _service_says(
@@ -226,10 +233,7 @@ def replan_paused_traffic(
     ]
     job = None
     if advisors:
-        job = hook.post(
-            "v1/requeue",
-            {"delivery_date": day.isoformat(), "advisor_ids": advisors, "exclude_phone_number_ids": paused},
-        )
+        job = hook.post("v1/requeue", _requeue_body(day, advisors, paused, as_of))
     return {
         "ok": excluded is None or set(paused) <= set(excluded),
         "skipped": left.nothing_left and not advisors,

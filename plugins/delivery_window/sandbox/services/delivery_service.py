@@ -20,6 +20,7 @@ from delivery_window.sandbox.scenarios import (
     WINDOW_START,
     cached_summary,
 )
+from delivery_window.sandbox.services import platform_effects as effects
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState, json_body, now_iso
 
 RESTORED_DELIVERY_RATE_PCT = 99.2  # what /delivery/v1/status reports once a requeue was received
@@ -48,7 +49,9 @@ def delivery_webhooks_health(req: Request, st: ServiceState) -> Response:
 
 
 def delivery_requeue(req: Request, st: ServiceState) -> Response:
-    """POST /v1/requeue ``{"delivery_date","advisor_ids","exclude_phone_number_ids"}`` -> 202 ``{"job_id","requeued"}``."""
+    """POST /v1/requeue ``{"delivery_date","advisor_ids","exclude_phone_number_ids","effective_at"?}`` -> 202
+    ``{"job_id","requeued"[,"attempts_written"]}``; with a platform database the requeue's sends are written
+    (``platform_effects``)."""
     body, err = json_body(req)
     if err:
         return err
@@ -59,11 +62,22 @@ def delivery_requeue(req: Request, st: ServiceState) -> Response:
         return _bad("advisor_ids must be a list of strings")
     if not isinstance(exclude, list) or not all(isinstance(i, str) for i in exclude):
         return _bad("exclude_phone_number_ids must be a list of strings")
+    try:
+        effective = effects.effective_at(body, now_iso())
+    except ValueError:
+        return _bad("effective_at must be an ISO 8601 instant")
     n = st.next("requeue_jobs")
     job = {"job_id": f"rq-{body['delivery_date']}-{n:03d}", "requeued": len(set(ids))}
     with st.lock:
         st.requeues.append(
             job | {"delivery_date": body["delivery_date"], "exclude_phone_number_ids": exclude}
+        )
+        paused = set(st.paused_numbers)
+    if st.platform_db:  # the requeue really sends: its attempts land in the platform data
+        usable = [n["id"] for n in st.info["phone_numbers"] if n["id"] not in set(exclude) | paused]
+        day = _date_arg(body["delivery_date"])
+        job["attempts_written"] = effects.requeue_attempts(
+            st.platform_db, st.scenario, day, ids, usable, effective
         )
     return Response(202, job)
 
@@ -81,7 +95,7 @@ def delivery_pause_number(req: Request, st: ServiceState) -> Response:
         return err
     body = body if isinstance(body, dict) else {}
     try:
-        effective = datetime.fromisoformat(str(body.get("effective_at") or now_iso()))
+        effective = effects.effective_at(body, now_iso())
     except ValueError:
         return _bad("effective_at must be an ISO 8601 instant")
     with st.lock:
@@ -91,26 +105,10 @@ def delivery_pause_number(req: Request, st: ServiceState) -> Response:
     moved = 0
     day = _date_arg(body.get("delivery_date"))
     if st.platform_db and day is not None:
-        moved = _move_paused_traffic(
+        moved = effects.move_paused_traffic(
             st.platform_db, day, pnid, effective, [n for n in numbers if n not in paused]
         )
     return Response(200, {"phone_number_id": pnid, "paused": True, "moved_attempts": moved})
-
-
-def _move_paused_traffic(url: str, day: date, number: str, effective: datetime, others: list[str]) -> int:
-    import psycopg
-
-    from delivery_window.paths import query
-
-    if not others:
-        return 0
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            query("sandbox_move_paused_traffic"),
-            {"delivery_date": day, "number": number, "effective_at": effective, "others": others},
-        ).fetchall()
-        conn.commit()
-    return len(rows)
 
 
 def delivery_fallback(req: Request, st: ServiceState) -> Response:
