@@ -141,7 +141,8 @@ class DayRun:
 
 @pytest.fixture(scope="session")
 def run_day(db_url, airflow_db):
-    """``run_day(scenario, day, conf=None, faults=None, write=True)`` → DayRun; the sandbox is stopped after."""
+    """``run_day(scenario, day, conf=None, faults=None, write=True, platform_effects=True)`` → DayRun; the sandbox
+    is stopped after."""
     import psycopg
 
     from delivery_window import runtime
@@ -151,14 +152,23 @@ def run_day(db_url, airflow_db):
     from delivery_window.sandbox.server import Sandbox
 
     def run(
-        scenario: str, day: date, conf: dict | None = None, faults: dict | None = None, write: bool = True
+        scenario: str,
+        day: date,
+        conf: dict | None = None,
+        faults: dict | None = None,
+        write: bool = True,
+        platform_effects: bool = True,
     ) -> DayRun:
         with psycopg.connect(db_url) as conn:
             apply_migrations(conn)
             if write:
                 write_day(conn, generate_day(scenario, day))
             conn.commit()
-        sandbox = Sandbox(scenario=scenario, faults=faults, platform_db=db_url).start()
+        # platform_effects: the delivery service's actions (requeue, pause) write their sends into the platform
+        # data, as a real one does; off, they are only remembered (a day that studies something else)
+        sandbox = Sandbox(
+            scenario=scenario, faults=faults, platform_db=db_url if platform_effects else None
+        ).start()
         runtime.set_connections(
             sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
         )

@@ -359,7 +359,8 @@ def test_quality_drop_escalates_to_the_head_of_operations(quality, follow_up):
 # --- sla_88: CTO now, CEO and board later, sent by the follow-up when due ----------------------------------------
 @pytest.fixture(scope="module")
 def sla88(run_day):
-    return run_day("sla_88", SLA88_DAY)
+    # this day studies the business matrix at 88 %: the runbooks' requeue is not let lift the SLA above 90 %
+    return run_day("sla_88", SLA88_DAY, platform_effects=False)
 
 
 def test_sla_88_runs_each_runbook_when_its_incident_opens(sla88):

@@ -162,7 +162,9 @@ def runs(run_day, request):
     out = []
     for n in range(3):
         with task_logs(request) as logs:
-            r = run_day(SCENARIO, DAY, write=n == 0)
+            # the record of a rerun over the same data: the requeue's sends are left out of the data, or run 2
+            # would replay a different day (what a replay over changed data records is issue 15's)
+            r = run_day(SCENARIO, DAY, write=n == 0, platform_effects=False)
         out.append((r, snapshot(r), "\n".join(logs)))
     return out
 
