@@ -113,6 +113,8 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None):
     """
     from airflow.dag_processing.dagbag import DagBag
 
+    from delivery_window.wiring.runbook_watch import IN_PROCESS_ENV
+
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
@@ -121,11 +123,16 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None):
     # deadlines are the scheduler's job, so a local run drops them.
     dag.deadline = None
     when = run_after_for(day)
-    return dag.test(
-        logical_date=when,
-        run_after=when,
-        run_conf={"delivery_date": day.isoformat(), "dry_run": dry_run, **(conf or {})},
-    )
+    # in-process and one task at a time: a waiting runbook watch looks again at once (wiring.runbook_watch)
+    os.environ[IN_PROCESS_ENV] = "1"
+    try:
+        return dag.test(
+            logical_date=when,
+            run_after=when,
+            run_conf={"delivery_date": day.isoformat(), "dry_run": dry_run, **(conf or {})},
+        )
+    finally:
+        os.environ.pop(IN_PROCESS_ENV, None)
 
 
 def dsn_connect(url: str):

@@ -48,6 +48,28 @@ def _delivered_by(row: Mapping[str, Any], as_of: datetime) -> bool:
     return row["status"] in DELIVERED and row["status_at"] is not None and row["status_at"] <= as_of
 
 
+def _rate(judged: list, counted: list, as_of: datetime, since: datetime, until: datetime, floor_pct: float,
+          m: Measurement) -> dict[str, Any]:  # fmt: skip
+    """The numbers a rate criterion rests on: attempts judged, those counted, delivered, the rate, the bounds."""
+    delivered = sum(_delivered_by(a, as_of) for a in counted)
+    return {
+        "attempts": len(judged),
+        "delivered": delivered,
+        "rate_pct": round(100.0 * delivered / len(counted), 2) if counted else None,
+        "required_pct": floor_pct,
+        "min_attempts": m.min_attempts,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+    }
+
+
+def _too_few(judged: list, m: Measurement, after: str, numbers: dict[str, Any]) -> Measured | None:
+    if len(judged) >= m.min_attempts:
+        return None
+    why = f"{len(judged)} attempts after the {after} (need {m.min_attempts}): not enough to tell"
+    return Measured(False, why, numbers)
+
+
 def delivery_restored(
     attempts: Iterable[Mapping[str, Any]],
     action_at: datetime,
@@ -63,23 +85,10 @@ def delivery_restored(
     m = m.model_copy(update={"min_attempts": max(1, minimum)})
     since, until = _window(action_at, as_of, m)
     judged = [a for a in attempts if since <= a["attempted_at"] < until]
-    delivered = sum(_delivered_by(a, as_of) for a in judged)
-    numbers = {
-        "attempts": len(judged),
-        "delivered": delivered,
-        "rate_pct": round(100.0 * delivered / len(judged), 2) if judged else None,
-        "required_pct": floor_pct,
-        "min_attempts": m.min_attempts,
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-    }
-    if len(judged) < m.min_attempts:
-        return Measured(
-            False,
-            f"{len(judged)} attempts after the action (need {m.min_attempts}): not enough to tell",
-            numbers,
-        )
-    rate = numbers["rate_pct"]
+    numbers = _rate(judged, judged, as_of, since, until, floor_pct, m)
+    if too_few := _too_few(judged, m, "action", numbers):
+        return too_few
+    rate, delivered = numbers["rate_pct"], numbers["delivered"]
     met = rate > floor_pct
     return Measured(
         met, f"{delivered}/{len(judged)} delivered = {rate} % ({'>' if met else '≤'} {floor_pct} %)", numbers
@@ -130,23 +139,12 @@ def fallback_functional(
     since, until = _window(switched_at, as_of, m)
     judged = [a for a in attempts if since <= a["attempted_at"] < until]
     on_fallback = [a for a in judged if fallback_templates.get(int(a["segment"])) == a["template_name"]]
-    delivered = sum(_delivered_by(a, as_of) for a in on_fallback)
     numbers = {
-        "attempts": len(judged),
+        **_rate(judged, on_fallback, as_of, since, until, floor_pct, m),
         "on_fallback": len(on_fallback),
-        "delivered": delivered,
-        "rate_pct": round(100.0 * delivered / len(on_fallback), 2) if on_fallback else None,
-        "required_pct": floor_pct,
-        "min_attempts": m.min_attempts,
-        "since": since.isoformat(),
-        "until": until.isoformat(),
     }
-    if len(judged) < m.min_attempts:
-        return Measured(
-            False,
-            f"{len(judged)} attempts after the switch (need {m.min_attempts}): not enough to tell",
-            numbers,
-        )
+    if too_few := _too_few(judged, m, "switch", numbers):
+        return too_few
     if len(on_fallback) < len(judged):
         return Measured(
             False,
@@ -155,5 +153,7 @@ def fallback_functional(
         )
     met = numbers["rate_pct"] > floor_pct
     return Measured(
-        met, f"{delivered}/{len(on_fallback)} fallback sends delivered = {numbers['rate_pct']} %", numbers
+        met,
+        f"{numbers['delivered']}/{len(on_fallback)} fallback sends delivered = {numbers['rate_pct']} %",
+        numbers,
     )

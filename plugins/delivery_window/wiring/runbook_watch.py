@@ -9,6 +9,7 @@ so that under ``dag.test()``, which runs one task at a time, the monitor and the
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 CHOSEN_RUNBOOKS = "chosen_runbooks"  # XCom key of choose_runbook: the runbook names it chose, in order
+IN_PROCESS_ENV = "DELIVERY_WINDOW_IN_PROCESS"  # set by runtime.run_dag around dag.test()
 
 
 class RunbookWatchTrigger(BaseTrigger):
@@ -110,6 +112,8 @@ class RunbookWatchOperator(BaseOperator):
                 method_name="execute_complete",
                 timeout=timedelta(hours=2),
             )
-        # after the window: look again once the monitor and the choice have run (no wait in a replay)
-        delay = p.incident_automation.runbook_watch_seconds if is_live(day, now, p.timezone) else 0
+        # after the window: look again once the monitor and the choice have run. A scheduler must first hear that
+        # this try ended (an immediate reschedule races the executor's event and the try is marked failed), so it
+        # waits one watch interval; under dag.test(), in-process and one task at a time, it looks again at once.
+        delay = 0 if os.environ.get(IN_PROCESS_ENV) else p.incident_automation.runbook_watch_seconds
         raise AirflowRescheduleException(reschedule_date=datetime.now(UTC) + timedelta(seconds=delay))
