@@ -1,9 +1,9 @@
 """``activate_runbook``: each runbook's watch from 06:00, beside the monitor (DAG wiring of ``runbooks.watch``).
 
-Live, before the window closes, the task defers to ``RunbookWatchTrigger`` on the triggerer (no worker slot)
-which looks every ``incident_automation.runbook_watch_seconds`` for the runbook's incident or this run's
-post-window choice. After the window (a replay, or a live run past its close) the task is rescheduled instead,
-so that under ``dag.test()``, which runs one task at a time, the monitor and the choice get their turn.
+The task defers to ``RunbookWatchTrigger`` on the triggerer (no worker slot), which looks every
+``incident_automation.runbook_watch_seconds`` for the runbook's open incident or this run's post-window choice
+(and, live, fires at the window's close so the task looks once more). Under ``dag.test()``, which runs one task at
+a time in-process, the task is rescheduled instead, so the monitor and the choice get their turn.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 CHOSEN_RUNBOOKS = "chosen_runbooks"  # XCom key of choose_runbook: the runbook names it chose, in order
 IN_PROCESS_ENV = "DELIVERY_WINDOW_IN_PROCESS"  # set by runtime.run_dag around dag.test()
+WATCH_TIMEOUT = timedelta(hours=2)  # a deferral lasts at most this (the DAG's waits have the same bound)
 
 
 class RunbookWatchTrigger(BaseTrigger):
@@ -99,21 +100,21 @@ class RunbookWatchOperator(BaseOperator):
             return run.activate_runbook(self.runbook, day, dry_run=dry_run, how=watch.how, at=watch.at)
         if watch.action == "skip":
             raise AirflowSkipException(watch.reason)
+        if os.environ.get(IN_PROCESS_ENV):
+            # dag.test(): in-process, one task at a time; look again once the monitor and the choice have run
+            raise AirflowRescheduleException(reschedule_date=datetime.now(UTC))
+        # a scheduler: wait on the triggerer (no worker slot) for the incident, the choice, or the window's close;
+        # never a reschedule, whose immediate retry races the executor's event on a busy LocalExecutor
         now, close = utcnow(), window.close(day, p)
-        if is_live(day, now, p.timezone) and now < close:
-            self.defer(
-                trigger=RunbookWatchTrigger(
-                    self.runbook,
-                    day.isoformat(),
-                    since=(context["ti"].start_date or now).isoformat(),
-                    until=close.isoformat(),
-                    poll_seconds=float(p.incident_automation.runbook_watch_seconds),
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(hours=2),
-            )
-        # after the window: look again once the monitor and the choice have run. A scheduler must first hear that
-        # this try ended (an immediate reschedule races the executor's event and the try is marked failed), so it
-        # waits one watch interval; under dag.test(), in-process and one task at a time, it looks again at once.
-        delay = 0 if os.environ.get(IN_PROCESS_ENV) else p.incident_automation.runbook_watch_seconds
-        raise AirflowRescheduleException(reschedule_date=datetime.now(UTC) + timedelta(seconds=delay))
+        until = close if is_live(day, now, p.timezone) and now < close else now + WATCH_TIMEOUT
+        self.defer(
+            trigger=RunbookWatchTrigger(
+                self.runbook,
+                day.isoformat(),
+                since=(context["ti"].start_date or now).isoformat(),
+                until=until.isoformat(),
+                poll_seconds=float(p.incident_automation.runbook_watch_seconds),
+            ),
+            method_name="execute_complete",
+            timeout=WATCH_TIMEOUT,
+        )
