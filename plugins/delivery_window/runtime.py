@@ -113,7 +113,7 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None):
     """
     from airflow.dag_processing.dagbag import DagBag
 
-    from delivery_window.wiring.runbook_watch import IN_PROCESS_ENV
+    from delivery_window.runbooks.watch import IN_PROCESS_ENV
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     if bag.import_errors:

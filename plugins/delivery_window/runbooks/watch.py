@@ -20,6 +20,9 @@ from datetime import datetime, timedelta
 from delivery_window.protocol import Protocol
 
 IN_WINDOW, AFTER_WINDOW = "in_window", "after_window"
+# Set by runtime.run_dag around dag.test(): in-process, one task at a time, a waiting watch is rescheduled to look
+# again at once instead of deferring to a triggerer (wiring.runbook_watch).
+IN_PROCESS_ENV = "DELIVERY_WINDOW_IN_PROCESS"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from delivery_window.runbooks.watch import IN_PROCESS_ENV
+
 CHOSEN_RUNBOOKS = "chosen_runbooks"  # XCom key of choose_runbook: the runbook names it chose, in order
-IN_PROCESS_ENV = "DELIVERY_WINDOW_IN_PROCESS"  # set by runtime.run_dag around dag.test()
 WATCH_TIMEOUT = timedelta(hours=2)  # a deferral lasts at most this (the DAG's waits have the same bound)
 
 
