@@ -146,3 +146,11 @@ def test_a_small_requeue_is_its_own_minimum_sample():
     assert criteria.delivery_restored(five, T0, T0 + timedelta(seconds=30), M, 98.0, requeued=5).met
     one_failed = [*five[:4], attempt(4, "failed")]
     assert not criteria.delivery_restored(one_failed, T0, T0 + timedelta(seconds=30), M, 98.0, requeued=5).met
+
+
+def test_when_the_sends_are_over_every_attempt_since_the_action_is_judged():
+    """Issue 13: at the deadline the trailing minute is empty; the requeue that failed must still read as failed."""
+    failed = [attempt(s / 2, "failed") for s in range(114)]
+    m = criteria.delivery_restored(failed, T0, T0 + timedelta(minutes=15), M, 98.0, requeued=114)
+    assert not m.met and m.numbers["attempts"] == 114 and m.numbers["rate_pct"] == 0.0
+    assert m.reason.startswith("0/114 delivered = 0.0 %")

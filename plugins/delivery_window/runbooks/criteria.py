@@ -80,11 +80,15 @@ def delivery_restored(
 ) -> Measured:
     """``delivery_failure``: delivered ÷ attempts made after the action (trailing window) above ``floor_pct``.
     The minimum sample is ``m.min_attempts``, or every requeued advisor when fewer were requeued (after the
-    window the requeue's sends are all the traffic there is)."""
+    window the requeue's sends are all the traffic there is). When the trailing window holds fewer attempts than
+    that (the sends are over), every attempt since the action is judged: a requeue that failed stays failed."""
     minimum = min(m.min_attempts, requeued) if requeued else m.min_attempts
     m = m.model_copy(update={"min_attempts": max(1, minimum)})
+    attempts = list(attempts)
     since, until = _window(action_at, as_of, m)
     judged = [a for a in attempts if since <= a["attempted_at"] < until]
+    if len(judged) < m.min_attempts:  # the sends are over: judge every attempt since the action instead
+        since, judged = action_at, [a for a in attempts if action_at <= a["attempted_at"] < until]
     numbers = _rate(judged, judged, as_of, since, until, floor_pct, m)
     if too_few := _too_few(judged, m, "action", numbers):
         return too_few
