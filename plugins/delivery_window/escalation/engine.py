@@ -70,7 +70,6 @@ class FollowUpResult:
     sent: int = 0
     dry_run: int = 0
     failed: dict[str, str] = field(default_factory=dict)
-    closed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able summary (task return value)."""
@@ -83,7 +82,6 @@ class FollowUpResult:
             "sent": self.sent,
             "dry_run": self.dry_run,
             "still_pending": len(self.failed),
-            "closed": self.closed,
         }
 
 
