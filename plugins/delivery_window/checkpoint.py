@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from delivery_window import window
 from delivery_window.monitor.metrics import DELIVERED, compute, pct, status_as_of
 from delivery_window.protocol import Protocol
 from delivery_window.records import Attempt, CheckResult, Status
+from delivery_window.source_contract import split_attempts
 
 
 def sla_checkpoint(
@@ -25,7 +27,14 @@ def sla_checkpoint(
     as_of: datetime,
     protocol: Protocol,
 ) -> dict:
-    """The ``window_runs`` row for the day (without run_id / mode, which the task adds)."""
+    """The ``window_runs`` row for the day (without run_id / mode, which the task adds).
+
+    Measured from the rows that keep the source contract (``source_contract.split_attempts``); the others are
+    counted beside it: ``rows_left_out`` and ``source_rows`` (the split's summary, by kind), which the
+    ``window_runs`` table does not hold (the task records them as the ``source_contract`` dq_results row).
+    """
+    split = split_attempts(attempts, *window.day_span(day, protocol))
+    attempts = split.valid
     delivered = {a.advisor_id for a in attempts if status_as_of(a, as_of) in DELIVERED}
     overall = compute(attempts, as_of)
     sla = pct(len(delivered), advisors_targeted) or 0.0
@@ -47,6 +56,8 @@ def sla_checkpoint(
         "critical_alerts": critical_alerts,
         "status": "sla_met" if sla_met else "sla_missed",
         "measured_as_of": as_of,
+        "rows_left_out": split.rows_left_out,
+        "source_rows": split.summary(),
     }
 
 
@@ -77,9 +88,14 @@ def sla_achieved(w: dict[str, Any] | None) -> CheckResult:
     if not w:
         return CheckResult(name, PHASE_0605, Status.ERROR, "no window_runs row: the SLA was not computed")
     obs = {k: _plain(w[k]) for k in ("sla_pct", "sla_target_pct", "advisors_delivered", "advisors_targeted")}
+    left_out = int(w.get("rows_left_out") or 0)
+    obs["rows_left_out"] = left_out
+    kinds = ", ".join(f"{n} {k}" for k, n in ((w.get("source_rows") or {}).get("by_kind") or {}).items())
     text = (
         f"SLA {float(w['sla_pct']):.3f}% {'>=' if w['sla_met'] else '<'} {float(w['sla_target_pct']):g}% "
-        f"({w['advisors_delivered']}/{w['advisors_targeted']} advisors)"
+        f"({w['advisors_delivered']}/{w['advisors_targeted']} advisors"
+        + (f"; {left_out} source rows left out: {kinds}" if left_out else "")
+        + ")"
     )
     return CheckResult(name, PHASE_0605, Status.PASS if w["sla_met"] else Status.FAIL, text, obs)
 

@@ -15,6 +15,7 @@ from delivery_window.escalation.clock import engine_now, utcnow
 from delivery_window.masking import masked_logger
 from delivery_window.protocol import get_protocol
 from delivery_window.records import CheckResult, Status
+from delivery_window.source_contract import dq_result, left_out_text
 
 log = masked_logger(__name__)
 CRITICAL_SEVERITIES = frozenset({"severity_1", "immediate_page"})
@@ -39,7 +40,11 @@ def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) 
         row = cp.sla_checkpoint(day, store.attempts(conn, day), targeted, len(critical), as_of, p)
         row.update(run_id=run_id, mode="replay" if utcnow() >= as_of else "live")
         store.record_window_run(conn, row)
+        # the rows the SLA left out, beside it: a finding when there are any, a passing row when none
+        store.record_dq_result(conn, day, dq_result(row["source_rows"]), utcnow())
         conn.commit()
+        if row["rows_left_out"]:
+            log.warning("%s", left_out_text(row["source_rows"]))
         before = next(
             (c for c in store.check_results(conn, day) if c["check_name"] == "check_sender_quality"), None
         )

@@ -39,6 +39,13 @@ def at(day: date, name: str, protocol: Protocol | None = None) -> datetime:
     return datetime.combine(day, t, tzinfo=tz(p))
 
 
+def day_span(day: date, protocol: Protocol | None = None) -> tuple[datetime, datetime]:
+    """The delivery date as instants: [midnight, next midnight) in the protocol's timezone."""
+    zone = tz(protocol)
+    start = datetime.combine(day, time(), tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+
+
 def close(day: date, protocol: Protocol | None = None) -> datetime:
     """When the window's monitor stops: delivery end plus ``monitor.grace_seconds`` for late receipts."""
     p = protocol or get_protocol()
