@@ -128,16 +128,39 @@ def dq_result(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def summary_of(dq_row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A split's ``summary`` back from its ``dq_results`` row (None when the checkpoint wrote none)."""
+    if not dq_row:
+        return None
+    details = dq_row.get("details") or {}
+    return {
+        "rows_read": dq_row["evaluated"],
+        "rows_left_out": dq_row["failed"],
+        "by_kind": _in_order(details.get("by_kind") or {}),
+        "attempt_ids": details.get("attempt_ids") or {},
+    }
+
+
 def left_out_text(summary: dict[str, Any] | None) -> str | None:
     """One line: how many rows were left out of the SLA and why (None when none were, or nothing was read)."""
     if not summary or not summary.get("rows_left_out"):
         return None
-    kinds = ", ".join(f"{n} {k}" for k, n in summary["by_kind"].items())
+    by_kind = _in_order(summary["by_kind"])  # jsonb keeps no key order
+    kinds = ", ".join(f"{n} {k}" for k, n in by_kind.items())
+    ids = summary["attempt_ids"]
     named = "; ".join(
-        f"{k}: {', '.join(str(i) for i in ids)}{' …' if len(ids) < summary['by_kind'][k] else ''}"
-        for k, ids in summary["attempt_ids"].items()
+        f"{k}: {', '.join(str(i) for i in ids.get(k, ()))}"
+        + (" …" if len(ids.get(k, ())) >= NAMED_PER_KIND and n > NAMED_PER_KIND else "")
+        for k, n in by_kind.items()
     )
     return (
         f"{summary['rows_left_out']} of {summary['rows_read']} source rows left out of the SLA "
         f"(break the source contract): {kinds} — attempt ids {named}"
+    )
+
+
+def _in_order(by_kind: dict[str, Any]) -> dict[str, Any]:
+    """``by_kind`` in ``KINDS`` order (unknown kinds last, by name)."""
+    return dict(
+        sorted(by_kind.items(), key=lambda kv: (KINDS.index(kv[0]) if kv[0] in KINDS else len(KINDS), kv[0]))
     )

@@ -89,6 +89,7 @@ def test_healthy_day_passes_every_checkpoint(healthy):
         healthy.rows("SELECT suite, success FROM delivery_ops.dq_results WHERE delivery_date=%s", HEALTHY_DAY)
     )
     assert dq == {
+        "source_contract": True,  # the 06:05 checkpoint left no row out of the SLA
         "delivery_attempts": True,
         "window_runs": True,
         "advisor_issues": True,

@@ -119,3 +119,77 @@ def test_the_dq_results_row_counts_rows_and_names_kinds_and_ids():
     clean = dq_result(split_attempts(good, *SPAN).summary())
     assert (clean["success"], clean["failed"], clean["failed_expectations"]) == (True, 0, [])
     assert left_out_text(split_attempts(good, *SPAN).summary()) is None
+
+
+# --- the report: the rows left out stand beside the SLA -----------------------------------------------------
+def _report_summary(left_out: dict | None) -> dict:
+    from delivery_window.reports import daily
+
+    w = sla_checkpoint(DAY, attempts("06:00:00", 10), 10, 0, at("06:07:00"), P)
+    s = daily.build_summary(w, [], [], {"choice": "no_incident", "reasons": []}, 0)
+    s.update(
+        rows_left_out=(left_out or {}).get("rows_left_out", 0), rows_left_out_line=left_out_text(left_out)
+    )
+    return s
+
+
+def _jsonb_row(summary: dict) -> dict:
+    """The dq_results row as read back: jsonb keeps no key order (here reversed)."""
+    row = dq_result(summary)
+    row["details"] = {k: dict(reversed(list(v.items()))) for k, v in row["details"].items()}
+    return row
+
+
+def test_the_report_names_the_rows_left_out_right_under_the_sla():
+    from delivery_window.reports import daily
+    from delivery_window.source_contract import summary_of
+
+    good = attempts("06:00:00", 5)
+    bad = [replace(good[0], attempted_at=None), replace(good[1], status="deleted"), good[2], good[2]]
+    left = summary_of(_jsonb_row(split_attempts(bad + good[3:], *SPAN).summary()))
+    assert list(left["by_kind"]) == ["null_attempted_at", "unknown_status", "duplicate_attempt_id"]
+    s = _report_summary(left)
+    lines = daily.render(str(DAY), s).splitlines()
+    assert lines[2].startswith("SLA") and "100.00% (target 99%) MET" in lines[2]
+    assert lines[3].split(None, 3)[:3] == ["rows", "left", "out"]
+    assert lines[3].endswith(
+        "3 of 6 source rows left out of the SLA (break the source contract): 1 null_attempted_at, "
+        "1 unknown_status, 1 duplicate_attempt_id — attempt ids null_attempted_at: 1; unknown_status: 2; "
+        "duplicate_attempt_id: 3"
+    )
+    assert daily.headline(str(DAY), s).endswith(" · 3 source rows left out (source_contract)")
+    md = daily.render_markdown(str(DAY), {**s, "dq": [dq_result(left)]}, None, (7, 30))
+    assert f"> **Not in the SLA:** {s['rows_left_out_line']}" in md
+    assert "| source_contract | ❌ failed (6 rows read) |" in md
+    assert daily.slack_payload(str(DAY), s, "R", [], [])["text"].endswith(
+        ", 3 source rows left out (source_contract)"
+    )
+
+
+def test_a_day_without_broken_rows_reports_as_before():
+    from delivery_window.reports import daily
+
+    s = _report_summary(split_attempts(attempts("06:00:00", 3), *SPAN).summary())
+    assert "rows left out" not in daily.render(str(DAY), s)
+    assert "left out" not in daily.headline(str(DAY), s)
+    assert "left out" not in daily.slack_payload(str(DAY), s, "R", [], [])["text"]
+
+
+def test_the_rows_left_out_are_a_day_team_finding_that_names_them():
+    from delivery_window.reports import findings
+
+    good = attempts("06:00:00", 4)
+    summary = split_attempts([replace(good[0], status=None), *good[1:]], *SPAN).summary()
+    got = findings.collect(
+        checks=[],
+        alerts=[],
+        dq=[_jsonb_row(summary), dq_result(split_attempts(good, *SPAN).summary())],
+        advisor_summary={},
+        open_incidents=[],
+        window_run=None,
+        protocol=P,
+    )
+    assert [(f.priority, f.kind, f.source) for f in got] == [
+        ("escalate_to_day_team", "data_quality_failed", "dq:source_contract")
+    ]
+    assert got[0].summary == left_out_text(summary)

@@ -13,9 +13,10 @@ from typing import Any
 from delivery_window import window
 from delivery_window.paths import INCLUDE_DIR, query
 from delivery_window.protocol import Protocol
+from delivery_window.source_contract import STATUSES
 
 SUITES_DIR = INCLUDE_DIR / "gx"
-STATUSES = ("sent", "delivered", "read", "failed")  # platform.delivery_attempts.status (source contract)
+__all__ = ["STATUSES"]  # platform.delivery_attempts.status, defined with the rest of the source contract
 
 
 @dataclass(frozen=True)

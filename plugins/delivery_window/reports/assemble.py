@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from delivery_window import store, window
+from delivery_window import source_contract, store, window
 from delivery_window.checkpoint_task import record_items
 from delivery_window.escalation.clock import utcnow
 from delivery_window.protocol import get_protocol
@@ -34,7 +34,8 @@ def report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
         dq = store.dq_results(conn, day)
     else:
         checks = [c for c in checks if c["phase"] != PHASE_0630]
-        early = set(suites_at(p.times.analytics_checkpoint))
+        # the 06:15 suites, and the 06:05 checkpoint's rows left out of the SLA (source_contract)
+        early = {*suites_at(p.times.analytics_checkpoint), source_contract.SUITE}
         dq = [r for r in store.dq_results(conn, day) if r["suite"] in early]
     return {
         "window_run": store.window_run(conn, day),
@@ -88,7 +89,12 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     by_name = {c["check_name"]: c for c in i["checks"]}
     receipts = (by_name.get("confirm_delivery_receipt_webhook_processing") or {}).get("observed") or {}
     engagement = (by_name.get("verify_engagement_tracking_operational") or {}).get("observed") or {}
+    source_rows = source_contract.summary_of(
+        next((r for r in i["dq"] if r["suite"] == source_contract.SUITE), None)
+    )
     summary.update(
+        rows_left_out=(source_rows or {}).get("rows_left_out", 0),
+        rows_left_out_line=source_contract.left_out_text(source_rows),
         failed_check_actions=first_lines.check_actions(i["checks"], runs, p),
         runbook_lines=first_lines.runbook_lines(day_incidents, runs, p),
         phases_run=list(phases or PHASES),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from delivery_window.source_contract import SUITE as SOURCE_CONTRACT_SUITE
 from delivery_window.window import tz
 
 
@@ -83,6 +84,8 @@ def render(day: str, s: dict[str, Any]) -> str:
     width = max(len(k) for k, _ in rows)
     lines = [f"Delivery window report {day}", "=" * (width + 50)]
     lines.append(f"{rows[0][0].ljust(width)}  {rows[0][1]}")
+    if s.get("rows_left_out_line"):  # what the SLA was not measured from, right beside it
+        lines.append(f"{'  rows left out'.ljust(width)}  {s['rows_left_out_line']}")
     # the truth first (issue 13): failed checks and what was done, runbooks and their measured criteria
     for c in s.get("failed_check_actions", []):
         lines.append(f"{'  failed check'.ljust(width)}  {c}")
@@ -142,8 +145,14 @@ def headline(day: str, s: dict[str, Any]) -> str:
         f"SLA {s['sla_pct']:.3f}% {verdict} (target {s['sla_target_pct']:g}%) · "
         f"{s['advisors_delivered']}/{s['advisors_targeted']} advisors · {s['attempts']} attempts, "
         f"{s['failed_attempts']} failed ({s['error_rate_pct']:.2f}%) · p95 {s['p95_latency_ms']} ms · "
-        f"peak {s['peak_rate_per_min']}/min"
+        f"peak {s['peak_rate_per_min']}/min" + _left_out(s)
     )
+
+
+def _left_out(s: dict[str, Any]) -> str:
+    """The count of source rows the checkpoint left out, to stand beside the SLA ("" when none were)."""
+    n = s.get("rows_left_out") or 0
+    return f" · {n} source rows left out (source_contract)" if n else ""
 
 
 def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, windows: tuple[int, ...]) -> str:
@@ -156,6 +165,8 @@ def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, window
     else:
         out += [f"![attempts, failures and p95 latency per minute, alerts marked]({chart_filename(day)})", ""]
     out += [f"**{headline(day, s)}**", ""]
+    if s.get("rows_left_out_line"):
+        out += [f"> **Not in the SLA:** {s['rows_left_out_line']}", ""]
     if "phases_note" in s:
         out += [f"Phases run: {s['phases_note']}", ""]
     out += [
@@ -209,8 +220,9 @@ def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, window
     ]
     for d in s.get("dq", []):
         result = "✅ passed" if d["success"] else "❌ failed"
+        counted = "rows read" if d["suite"] == SOURCE_CONTRACT_SUITE else "expectations"
         out.append(
-            f"| {d['suite']} | {result} ({d['evaluated']} expectations) | {', '.join(d['failed_expectations']) or '—'} |"
+            f"| {d['suite']} | {result} ({d['evaluated']} {counted}) | {', '.join(d['failed_expectations']) or '—'} |"
         )
     out.append("")
 
@@ -256,7 +268,10 @@ def slack_payload(
     from delivery_window.reports.chart import sparkline
 
     verdict = "met" if s["sla_met"] else "MISSED"
-    text = f"Delivery {day}: SLA {s['sla_pct']:.2f}% ({verdict}), {len(s['alerts'])} alerts, runbook {s['runbook']}"
+    text = (
+        f"Delivery {day}: SLA {s['sla_pct']:.2f}% ({verdict}), {len(s['alerts'])} alerts, runbook {s['runbook']}"
+        + _left_out(s).replace(" ·", ",")
+    )
     counts = {b: len(v) for b, v in (s.get("findings") or {}).items()}
     shape = (
         f"attempts/min `{sparkline(minute_attempts)}` {minute_attempts}\n"

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from delivery_window.protocol import PRIORITY_BUCKETS, Protocol
+from delivery_window.source_contract import SUITE, left_out_text, summary_of
 
 # Checkpoint items whose failure is a finding of a known kind; other failing checks are "check_failed".
 _CHECK_KINDS = {
@@ -93,14 +94,12 @@ def collect(
         )
     for r in dq:
         if not r["success"]:
-            out.append(
-                make(
-                    "data_quality_failed",
-                    f"suite {r['suite']} failed: {', '.join(r['failed_expectations']) or 'see dq_results'}",
-                    f"dq:{r['suite']}",
-                    protocol,
-                )
+            summary = (
+                left_out_text(summary_of(r))
+                if r["suite"] == SUITE
+                else f"suite {r['suite']} failed: {', '.join(r['failed_expectations']) or 'see dq_results'}"
             )
+            out.append(make("data_quality_failed", summary, f"dq:{r['suite']}", protocol))
     levels = {name: rule.level for name, rule in protocol.alert_rules.items()}
     # On a day with a paging alert every alert belongs to that incident (critical_failures / open_incident);
     # otherwise each non-paging rule that fired is a performance warning to watch.
