@@ -14,6 +14,8 @@
 -- fields share a word: each send call and concatenation is most of the server's cost per row.
 -- NULLs a broken source may hold (status, segment, status_at) become "sent", segment 0 and the attempt time: a row
 -- whose packed record were NULL would vanish from string_agg, and the monitor would never count that attempt.
+-- A status outside the contract's four is "sent" (no known outcome) too: the wire carries a status' first letter,
+-- and 'deleted' or 'rejected' read as delivered / read would be success the platform never reported (issue 15).
 -- Ids are keyed with hashtextextended (64 bit) and named again through the key only when a rule needs a name.
 SELECT (SELECT coalesce(string_agg(
                    int8send(attempt_id)
@@ -22,7 +24,7 @@ SELECT (SELECT coalesce(string_agg(
                    || int8send(hashtextextended(advisor_id, 0))
                    || int8send(hashtextextended(phone_number_id, 0))
                    || int8send((coalesce(error_code, -1)::int8 << 32) | (coalesce(api_latency_ms, 0)::int8 & 4294967295))
-                   || int4send((coalesce(segment, 0)::int4 << 16) | least(coalesce(ascii(status), 0), 255)),
+                   || int4send((coalesce(segment, 0)::int4 << 16) | CASE WHEN status IN ('sent', 'delivered', 'read', 'failed') THEN ascii(status) ELSE 0 END),
                    ''::bytea), ''::bytea)
         FROM platform.delivery_attempts
         WHERE delivery_date = %(delivery_date)s
@@ -30,7 +32,7 @@ SELECT (SELECT coalesce(string_agg(
        (SELECT coalesce(string_agg(
                    int8send(attempt_id)
                    || timestamptz_send(coalesce(status_at, attempted_at))
-                   || int8send((coalesce(error_code, -1)::int8 << 16) | least(coalesce(ascii(status), 0), 255)),
+                   || int8send((coalesce(error_code, -1)::int8 << 16) | CASE WHEN status IN ('sent', 'delivered', 'read', 'failed') THEN ascii(status) ELSE 0 END),
                    ''::bytea), ''::bytea)
         FROM platform.delivery_attempts
         WHERE delivery_date = %(delivery_date)s
