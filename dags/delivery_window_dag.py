@@ -93,7 +93,8 @@ CHECK_GROUPS_0530 = {
     dag_id="delivery_window",
     # 05:30 IST: the protocol's pre-delivery phase starts 30 minutes before the 06:00 send.
     schedule=P.schedule_cron,
-    start_date=pendulum.datetime(2026, 1, 1, tz=P.timezone),
+    # protocol.yaml start_date: a delivery_date before it is refused (run_params), so both read one value.
+    start_date=pendulum.datetime(P.start_date.year, P.start_date.month, P.start_date.day, tz=P.timezone),
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,

@@ -37,7 +37,7 @@ P = get_protocol()
     # Every minute, all day: delayed steps run up to 4 h after the window, SEBI reminders up to 24 h; each run
     # also waits for the steps falling due before the next one, so a step leaves within seconds of its due time.
     schedule=f"*/{P.incident_automation.follow_up_every_minutes} * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz=P.timezone),
+    start_date=pendulum.datetime(P.start_date.year, P.start_date.month, P.start_date.day, tz=P.timezone),
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,

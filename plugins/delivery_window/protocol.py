@@ -798,6 +798,7 @@ class Protocol(_Frozen):
     source_document: Text
     timezone: Text
     schedule_cron: Text
+    start_date: dt.date  # the DAGs' start_date: delivery dates before it are refused (run_params)
     times: Times
     critical_window_schedule: CriticalWindowSchedule
     sla: Sla

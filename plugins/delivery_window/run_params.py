@@ -2,10 +2,11 @@
 
 ``phases`` selects the protocol phases a manual run executes (the three TaskGroups); ``delivery_date`` replays
 a day. Airflow validates a trigger's conf against the schemas here (unknown phase, empty list, bad date, unknown
-runbook are rejected before the run exists). What a schema cannot know is today's date, so :func:`gate_task`
-(every task's ``pre_execute``, set in ``default_args``) checks that at run time, and skips the tasks of phases
-the run did not select. No Airflow import at module level: the ``delivery-window`` command reads ``PHASES``
-before it configures Airflow.
+runbook are rejected before the run exists). What a schema cannot know is today's date, the DAG's start date, and
+that a key is not a param at all (Airflow merges unknown conf keys into the params and says nothing: ``dryrun``
+would run with ``dry_run=false``), so :func:`gate_task` (every task's ``pre_execute``, set in ``default_args``)
+refuses those at run time, and skips the tasks of phases the run did not select. No Airflow import at module
+level: the ``delivery-window`` command reads ``PHASES`` and checks the date before it configures Airflow.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from delivery_window.masking import masked_logger
+from delivery_window.names import did_you_mean
 
 log = masked_logger(__name__)
 
@@ -35,8 +37,37 @@ PHASES_DESCRIPTION = (
 )
 
 
-class FutureDeliveryDate(ValueError):
+class RunParamsError(ValueError):
+    """The run's params cannot be run: the operator's conf is wrong, not the platform (no retry, no incident)."""
+
+
+class FutureDeliveryDate(RunParamsError):
     """``delivery_date`` is after today: there is nothing to replay, and the waits would block until then."""
+
+
+class DeliveryDateBeforeStart(RunParamsError):
+    """``delivery_date`` is before the DAG's start date: no run of the package ever watched that day."""
+
+
+class UnknownParam(RunParamsError):
+    """A conf key that is no param of the DAG (a typo: Airflow would run with the param's default)."""
+
+
+def unknown_params(keys: Iterable[str], known: Iterable[str]) -> str | None:
+    """Why the conf keys ``keys`` are refused (each unknown one with the nearest of the ``known`` params), or
+    None: all known."""
+    known = list(known)
+    unknown = [key for key in dict.fromkeys(keys) if key not in known]
+    if not unknown:
+        return None
+    return "; ".join(f"unknown param {key}: {did_you_mean(key, known)}" for key in unknown)
+
+
+def check_conf_keys(keys: Iterable[str], known: Iterable[str]) -> None:
+    """Raise :class:`UnknownParam` when a conf key is not one of ``known`` (the DAG's params)."""
+    reason = unknown_params(keys, known)
+    if reason:
+        raise UnknownParam(reason)
 
 
 def selected_phases(params: dict[str, Any] | None) -> tuple[str, ...]:
@@ -59,8 +90,9 @@ def skip_reason(task_id: str, phases: Iterable[str]) -> str | None:
     return f"phase {phase} not selected for this run (param phases = {', '.join(phases)})"
 
 
-def check_delivery_date(value: str | date | None, today: date) -> date | None:
-    """The ``delivery_date`` param as a date; raises :class:`FutureDeliveryDate` when it is after ``today``."""
+def check_delivery_date(value: str | date | None, today: date, first: date) -> date | None:
+    """The ``delivery_date`` param as a date; raises :class:`FutureDeliveryDate` when it is after ``today``,
+    :class:`DeliveryDateBeforeStart` when it is before ``first`` (the DAG's start date)."""
     if not value:
         return None
     day = value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -69,6 +101,11 @@ def check_delivery_date(value: str | date | None, today: date) -> date | None:
             f"delivery_date {day.isoformat()} is in the future (today is {today.isoformat()} in "
             f"Asia/Kolkata): a replay needs today's date or an earlier one; leave delivery_date empty to run "
             "the run's own date"
+        )
+    if day < first:
+        raise DeliveryDateBeforeStart(
+            f"delivery_date {day.isoformat()} is before the DAG's start date {first.isoformat()} "
+            "(protocol.yaml start_date): no run ever watched that day, so there is nothing to replay"
         )
     return day
 
@@ -88,21 +125,35 @@ def phases_note(phases: Iterable[str]) -> str:
 def caused_by_run_params(exc: BaseException | None) -> bool:
     """True for a task failure raised by :func:`gate_task` on the run's params: an operator's conf, not a
     platform failure (the failure callback opens no incident for it)."""
-    return isinstance(getattr(exc, "__cause__", None), FutureDeliveryDate)
+    return isinstance(getattr(exc, "__cause__", None), RunParamsError)
+
+
+def check_run_params(context) -> None:
+    """Raise :class:`RunParamsError` for a run whose conf cannot be run: a key that is no param of the DAG (checked
+    first: ``deliverydate`` would otherwise run the run's own date), a future ``delivery_date``, or one before the
+    DAG's start date."""
+    from delivery_window.protocol import get_protocol
+    from delivery_window.window import tz
+
+    params = context.get("params") or {}
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    # The DAG's own params are the valid names (no second list to keep in step). Airflow merged the run's conf
+    # into the params; the conf itself is checked too, in case it did not (dag_run_conf_overrides_params off).
+    check_conf_keys([*params, *conf], context["dag"].params)
+    check_delivery_date(params.get("delivery_date"), context_today(tz()), get_protocol().start_date)
 
 
 def gate_task(context) -> None:
-    """``pre_execute`` of every task: fail a future ``delivery_date`` precisely (AirflowFailException: no retry,
-    the conf will not get better), skip the task of a phase the run did not select."""
+    """``pre_execute`` of every task: fail a run whose conf cannot be run (an unknown key, a delivery_date in the
+    future or before the start date) precisely (AirflowFailException: no retry, the conf will not get better),
+    skip the task of a phase the run did not select."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-
-    from delivery_window.window import tz
 
     params = context.get("params") or {}
     task_id = context["ti"].task_id
     try:
-        check_delivery_date(params.get("delivery_date"), context_today(tz()))
-    except FutureDeliveryDate as exc:
+        check_run_params(context)
+    except RunParamsError as exc:
         raise AirflowFailException(str(exc)) from exc
     reason = skip_reason(task_id, selected_phases(params))
     if reason:

@@ -91,3 +91,52 @@ def test_every_task_goes_through_the_phase_and_date_gate(dag):
     from delivery_window.run_params import gate_task
 
     assert {t.task_id for t in dag.tasks if t._pre_execute_hook is not gate_task} == set()
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        # would run with dry_run=false: it sends for real
+        ({"delivery_date": "2026-06-01", "dryrun": True}, "unknown param dryrun: did you mean dry_run?"),
+        # would run the run's own date
+        ({"deliverydate": "2026-06-01"}, "unknown param deliverydate: did you mean delivery_date?"),
+    ],
+)
+def test_a_conf_key_that_is_no_param_fails_the_task_naming_the_param_meant(dag, served, conf, message):
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from delivery_window.run_params import caused_by_run_params, gate_task
+
+    params = resolve(served, conf)  # Airflow accepts the conf: the unknown key is merged into the params
+    assert set(conf) <= set(params)
+    context = {
+        "params": params,
+        "dag": dag,
+        "dag_run": SimpleNamespace(conf=conf),
+        "ti": SimpleNamespace(task_id="pre_delivery.migrate_report_schema"),
+    }
+    with pytest.raises(AirflowFailException, match=message) as err:
+        gate_task(context)
+    assert caused_by_run_params(err.value)  # no retry, no incident
+
+
+def test_every_param_of_the_dag_passes_the_key_check(dag, served):
+    from types import SimpleNamespace
+
+    from delivery_window.run_params import check_run_params
+
+    conf = {name: resolve(served, {})[name] for name in dag.params} | {"delivery_date": "2026-06-01"}
+    check_run_params({"params": resolve(served, conf), "dag": dag, "dag_run": SimpleNamespace(conf=conf)})
+
+
+def test_both_dags_start_on_the_date_before_which_the_gate_refuses(dag):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from delivery_window.protocol import get_protocol
+
+    escalations = DagBag(dag_folder=str(ROOT / "dags" / "delivery_window_escalations.py")).dags
+    for each in (dag, escalations["delivery_window_escalations"]):
+        start = each.start_date.in_timezone(get_protocol().timezone)
+        assert (start.date(), start.hour, start.minute) == (get_protocol().start_date, 0, 0), each.dag_id
