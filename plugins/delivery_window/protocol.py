@@ -1,7 +1,9 @@
 """The on-call protocol as typed, frozen config: load and validate ``include/protocol.yaml``.
 
 Every time, threshold, role, channel and runbook of the protocol lives in that file; this module turns it into
-pydantic models and rejects anything malformed with a :class:`ProtocolError` that names the key path.
+pydantic models and rejects anything malformed with a :class:`ProtocolError` that names the key path: a wrong
+type or range, a name that refers to nothing (a check, alert rule, runbook, role or business row; with the name
+it was probably meant to be), and numbers that contradict each other (a monitor tick longer than the window).
 It is imported at DAG-parse time, so it imports nothing heavier than yaml and pydantic, and reads no file
 until :func:`load_protocol` or :func:`get_protocol` is called.
 """
@@ -29,8 +31,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from delivery_window.names import did_you_mean, nearest
+
 __all__ = [
     "ALERT_RULE_NAMES",
+    "CHECK_NAMES",
     "DEFAULT_PROTOCOL_PATH",
     "PROTOCOL_ENV_VAR",
     "ROLE_KEYS",
@@ -129,6 +134,42 @@ QualityRating = Literal["GREEN", "YELLOW", "RED", "NA", "UNKNOWN"]
 PagerDutySeverity = Literal["critical", "error", "warning", "info"]
 
 ROLE_KEYS: tuple[str, ...] = RoleKey.__args__
+# The check tasks the package implements: the keys of checks/probes.py CHECKS, in its order (a unit test keeps the
+# two equal). Listed here, not imported from there, because probes.py imports this module, and importing the
+# probes (hooks' modules, the store) whenever the protocol loads would cost every process that only needs the
+# config. check_runbooks and go_no_go triggers must name one of these.
+CHECK_NAMES: tuple[str, ...] = (
+    # 05:30
+    "check_database_pool",
+    "check_redis_cache",
+    "check_whatsapp_rate_limits",
+    "check_cloudinary",
+    "check_approval_queue",
+    "check_content_rendered",
+    "check_templates_approved",
+    "check_preferences_loaded",
+    "check_openai_health",
+    "check_compliance_engine",
+    "check_fallback_content",
+    "check_datadog_monitors",
+    "check_grafana_dashboard",
+    "check_pagerduty_escalation",
+    "check_slack_channels",
+    # 05:45
+    "check_sender_quality",
+    "check_number_shards",
+    "check_delivery_queue",
+    "check_webhook_endpoints",
+    "check_advisor_segmentation",
+    "check_jitter_windows",
+    "check_retry_logic",
+    "check_fallback_armed",
+    "check_oncall_primary",
+    "check_oncall_backup",
+    "check_escalation_contacts",
+)
+# The DAG's phase TaskGroups (run_params.PHASES; a unit test keeps the two equal): incident_automation names them.
+TASK_GROUPS: tuple[str, ...] = ("pre_delivery", "delivery", "post_delivery")
 RUNBOOK_KEYS: tuple[str, ...] = RunbookKey.__args__
 ALERT_RULE_NAMES: tuple[str, ...] = AlertRuleName.__args__
 _PAGING_LEVELS = frozenset({"immediate_page", "severity_1"})
@@ -864,7 +905,67 @@ class Protocol(_Frozen):
         self._check_role_phones()
         _unique("pre_delivery_checklist.groups", self.pre_delivery_checklist.items)
         _unique("final_systems_verification.groups", self.final_systems_verification.items)
+        self._check_names_exist()
+        self._check_numbers_agree()
         return self
+
+    def _check_names_exist(self) -> None:
+        """Names used as references must name something: a misspelt check would load and then lead to no
+        runbook, a misspelt row would never count as significant business impact."""
+        references: list[tuple[str, str, str, tuple[str, ...]]] = [
+            (f"check_runbooks.{name}", name, "check", CHECK_NAMES) for name in self.check_runbooks
+        ]
+        references += [
+            (f"go_no_go.remediations.{key}.triggers.{name}", name, "check", CHECK_NAMES)
+            for key, remediation in self.go_no_go.remediations.items()
+            for name in remediation.triggers
+        ]
+        automation = self.incident_automation
+        references += [
+            (f"incident_automation.significant_business_impact[{index}]", name, "business_escalation row",
+             tuple(self.business_escalation))
+            for index, name in enumerate(automation.significant_business_impact)
+        ]  # fmt: skip
+        references += [
+            (f"incident_automation.critical_task_groups[{index}]", name, "task group", TASK_GROUPS)
+            for index, name in enumerate(automation.critical_task_groups)
+        ]
+        for path, name, kind, known in references:
+            if name not in known:
+                raise _reference_error(
+                    path, "unknown {kind} ({hint})", kind=kind, hint=did_you_mean(name, known)
+                )
+
+    def _check_numbers_agree(self) -> None:
+        """Numbers that are each valid alone but contradict each other (and so catch absurd values)."""
+        window_seconds = 60 * (_minutes_of(self.times.delivery_end) - _minutes_of(self.times.delivery_start))
+        if self.monitor.tick_seconds >= window_seconds:
+            raise _reference_error(
+                "monitor.tick_seconds",
+                "{tick} s must be shorter than the window times.delivery_start-delivery_end ({window} s): "
+                "the monitor would sample it at most once",
+                tick=self.monitor.tick_seconds,
+                window=window_seconds,
+            )
+        # The monitor keeps reading for grace_seconds after the window; the 06:15 checks read what it recorded.
+        to_next = 60 * (_minutes_of(self.times.analytics_checkpoint) - _minutes_of(self.times.delivery_end))
+        if self.monitor.grace_seconds >= to_next:
+            raise _reference_error(
+                "monitor.grace_seconds",
+                "{grace} s must be shorter than the time from times.delivery_end to the next checkpoint "
+                "times.analytics_checkpoint ({to_next} s)",
+                grace=self.monitor.grace_seconds,
+                to_next=to_next,
+            )
+        floor, target = self.severity_1.success_rate_floor_pct, self.sla.target_pct
+        if floor >= target:
+            raise _reference_error(
+                "severity_1.success_rate_floor_pct",
+                "{floor} must be below sla.target_pct ({target}): a severity-1 floor at or above the SLA "
+                "pages for a day that meets it",
+                floor=floor,
+                target=target,
+            )
 
     def _check_schedule(self) -> None:
         try:
@@ -1021,6 +1122,12 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     shown = repr(value)
     if len(shown) > 120:
         shown = shown[:117] + "..."
+    if error["type"] == "literal_error" and isinstance(value, str):
+        # a role, runbook, rule... name that is not one: say which one was probably meant (the message already
+        # lists the valid ones)
+        close = nearest(value, re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
+        if close:
+            return key, f"{key}: {message}, got {shown} (did you mean {close}?)"
     return key, f"{key}: {message}, got {shown}"
 
 

@@ -796,3 +796,155 @@ def test_env_var_overrides_the_default_path(
     assert (
         protocol_module.resolve_protocol_path() == DEFAULT_PROTOCOL_PATH == REPO / "include" / "protocol.yaml"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Names that refer to nothing, numbers that contradict each other (issue 15)
+# ---------------------------------------------------------------------------------------------------------
+def _rename(config: dict[str, Any], dotted: str, new_key: str) -> dict[str, Any]:
+    parent, last = _parent(config, dotted)
+    parent[new_key] = parent.pop(last)
+    return config
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("mutate", "key", "expected"),
+    [
+        pytest.param(
+            lambda c: _rename(c, "check_runbooks.check_database_pool", "check_databse_pool"),
+            "check_runbooks.check_databse_pool",
+            "protocol.yaml: check_runbooks.check_databse_pool: unknown check (did you mean check_database_pool?)",
+            id="misspelt-check-under-check_runbooks",
+        ),
+        pytest.param(
+            lambda c: _rename(
+                c,
+                "go_no_go.remediations.exclude_sender_number.triggers.check_number_shards",
+                "check_number_shard",
+            ),
+            "go_no_go.remediations.exclude_sender_number.triggers.check_number_shard",
+            "go_no_go.remediations.exclude_sender_number.triggers.check_number_shard: unknown check (did you "
+            "mean check_number_shards?)",
+            id="misspelt-check-in-go-no-go-trigger",
+        ),
+        pytest.param(
+            lambda c: _rename(c, "check_runbooks.check_sender_quality", "check_everything"),
+            "check_runbooks.check_everything",
+            "check_runbooks.check_everything: unknown check (valid: check_database_pool, check_redis_cache,",
+            id="unknown-check-lists-the-valid-ones",
+        ),
+        pytest.param(
+            lambda c: _set(c, "severity_1.triggers[0].rule", "whatsapp_api_unavailble"),
+            "severity_1.triggers[0].rule",
+            "got 'whatsapp_api_unavailble' (did you mean whatsapp_api_unavailable?)",
+            id="misspelt-alert-rule",
+        ),
+        pytest.param(
+            lambda c: _set(c, "check_runbooks.check_sender_quality", "whatsapp_quality_recovry"),
+            "check_runbooks.check_sender_quality",
+            "got 'whatsapp_quality_recovry' (did you mean whatsapp_quality_recovery?)",
+            id="misspelt-runbook",
+        ),
+        pytest.param(
+            lambda c: _set(c, "business_escalation.compliance_sebi_violation.steps[1].targets[0]", "ceoo"),
+            "business_escalation.compliance_sebi_violation.steps[1].targets[0]",
+            "got 'ceoo' (did you mean ceo?)",
+            id="misspelt-role",
+        ),
+        pytest.param(
+            lambda c: _set(
+                c, "incident_automation.significant_business_impact[1]", "delivery_sla_miss_below90"
+            ),
+            "incident_automation.significant_business_impact[1]",
+            "incident_automation.significant_business_impact[1]: unknown business_escalation row (did you mean "
+            "delivery_sla_miss_below_90?)",
+            id="misspelt-business-row",
+        ),
+        pytest.param(
+            lambda c: _set(c, "incident_automation.critical_task_groups[0]", "pre_delivry"),
+            "incident_automation.critical_task_groups[0]",
+            "incident_automation.critical_task_groups[0]: unknown task group (did you mean pre_delivery?)",
+            id="misspelt-task-group",
+        ),
+        pytest.param(
+            lambda c: _set(c, "monitor.tick_seconds", 100000),
+            "monitor.tick_seconds",
+            "monitor.tick_seconds: 100000 s must be shorter than the window times.delivery_start-delivery_end "
+            "(300 s)",
+            id="tick-longer-than-the-window",
+        ),
+        pytest.param(
+            lambda c: _set(c, "monitor.tick_seconds", 300),
+            "monitor.tick_seconds",
+            "monitor.tick_seconds: 300 s must be shorter than the window",
+            id="tick-as-long-as-the-window",
+        ),
+        pytest.param(
+            lambda c: _set(c, "monitor.grace_seconds", 10**9),
+            "monitor.grace_seconds",
+            "monitor.grace_seconds: 1000000000 s must be shorter than the time from times.delivery_end to the "
+            "next checkpoint times.analytics_checkpoint (600 s)",
+            id="grace-past-the-next-checkpoint",
+        ),
+        pytest.param(
+            lambda c: _set(c, "severity_1.success_rate_floor_pct", 99.5),
+            "severity_1.success_rate_floor_pct",
+            "severity_1.success_rate_floor_pct: 99.5 must be below sla.target_pct (99.0)",
+            id="severity-1-floor-above-the-sla",
+        ),
+        pytest.param(
+            lambda c: _set(c, "sla.target_pct", 95.0),
+            "severity_1.success_rate_floor_pct",
+            "severity_1.success_rate_floor_pct: 95.0 must be below sla.target_pct (95.0)",
+            id="sla-lowered-to-the-severity-1-floor",
+        ),
+        pytest.param(
+            lambda c: _set(c, "start_date", "2026-02-30"),
+            "start_date",
+            "protocol.yaml: start_date: Input should be a valid date",
+            id="impossible-start-date",
+        ),
+    ],
+)
+def test_a_name_that_refers_to_nothing_or_contradicting_numbers_name_the_key(
+    tmp_path: Path, raw: dict[str, Any], mutate: Any, key: str, expected: str
+) -> None:
+    error = _load_variant(tmp_path, mutate(raw))
+    assert expected in str(error), str(error)
+    assert error.keys == (key,)
+
+
+@pytest.mark.unit
+def test_the_numbers_just_inside_their_bounds_load(tmp_path: Path, raw: dict[str, Any]) -> None:
+    """The bounds are strict but not off by one: each rule above fails only past its limit."""
+    _set(raw, "monitor.tick_seconds", 299)
+    _set(raw, "monitor.grace_seconds", 599)
+    _set(raw, "severity_1.success_rate_floor_pct", 98.9)
+    file = tmp_path / "protocol.yaml"
+    file.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    loaded = load_protocol(file)
+    assert (loaded.monitor.tick_seconds, loaded.monitor.grace_seconds) == (299, 599)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("written", ["1e9", "1.0e+9"])
+def test_an_absurd_grace_written_as_a_float_is_refused(tmp_path: Path, written: str) -> None:
+    # YAML 1.1 reads 1e9 as a string and 1.0e+9 as a float; neither is a whole number of seconds
+    text = DEFAULT_PROTOCOL_PATH.read_text(encoding="utf-8")
+    assert text.count("grace_seconds: 120 ") == 1
+    file = tmp_path / "protocol.yaml"
+    file.write_text(text.replace("grace_seconds: 120 ", f"grace_seconds: {written} "), encoding="utf-8")
+    with pytest.raises(
+        ProtocolError, match=r"protocol\.yaml: monitor\.grace_seconds: Input should be a valid int"
+    ):
+        load_protocol(file)
+
+
+@pytest.mark.unit
+def test_the_names_the_loader_checks_against_are_the_package_s() -> None:
+    from delivery_window.checks.probes import CHECKS
+    from delivery_window.run_params import PHASES
+
+    assert protocol_module.CHECK_NAMES == tuple(CHECKS)
+    assert protocol_module.TASK_GROUPS == PHASES
