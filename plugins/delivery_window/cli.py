@@ -1,4 +1,9 @@
-"""``delivery-window demo | replay | migrate | silence | incident | sandbox | airflow``: the commands behind the Makefile."""
+"""``delivery-window demo | replay | migrate | silence | incident | sandbox | airflow``: the commands behind the Makefile.
+
+Bad input (a date that is no date, in the future or before the DAG's start date, a day with no delivery attempts,
+an unknown scenario, a database without the platform tables) is answered with one line on stderr and exit
+status 2, before Airflow or the sandbox starts; never with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,94 @@ from datetime import date, timedelta
 from delivery_window import runtime
 
 
-def _day(text: str | None) -> date:
+class UsageError(Exception):
+    """Bad input to a command: :func:`main` prints it as one line on stderr and exits 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr with exit status 2 (the usage is what --help is for)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def iso_date(text: str) -> date:
+    """argparse type of ``--date``: a real calendar day, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD ({exc})") from None
+
+
+def _day(value: date | None) -> date:
     # Default: yesterday — a past day, so the DAG replays and its waits pass at once.
-    return date.fromisoformat(text) if text else date.today() - timedelta(days=1)
+    return value or date.today() - timedelta(days=1)
+
+
+def runnable_day(day: date) -> date:
+    """``day``, or :class:`UsageError` for a future day or one before the DAG's start date: refused here, before
+    Airflow starts, rather than by every task of the run (``run_params.gate_task``) with the same reason."""
+    from delivery_window.protocol import get_protocol
+    from delivery_window.run_params import RunParamsError, check_delivery_date, context_today
+    from delivery_window.window import tz
+
+    try:
+        check_delivery_date(day, context_today(tz()), get_protocol().start_date)
+    except RunParamsError as exc:
+        raise UsageError(str(exc)) from None
+    return day
+
+
+def connect(url: str):
+    """:func:`runtime.dsn_connect`, with a database that cannot be reached as bad input (one line, exit 2)."""
+    import psycopg
+
+    try:
+        return runtime.dsn_connect(url)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot connect to the database: {first}") from None
+
+
+NO_PLATFORM = "sql/source_contract.sql creates the platform schema and its tables (the source contract)"
+
+
+def require_attempts(url: str, day: date) -> None:
+    """:class:`UsageError` unless ``platform.delivery_attempts`` has rows for ``day``: a past day without any
+    would "succeed" at an SLA of 0 % of 0 and act on it. Today is never refused: at 05:30 its attempts do not
+    exist yet."""
+    import psycopg
+
+    from delivery_window import store
+    from delivery_window.run_params import context_today
+    from delivery_window.window import tz
+
+    if day >= context_today(tz()):
+        return
+    try:
+        with connect(url) as conn:
+            recorded = store.has_delivery_attempts(conn, day)
+    except psycopg.errors.UndefinedTable:
+        raise UsageError(f"no platform.delivery_attempts in that database: {NO_PLATFORM}") from None
+    if not recorded:
+        raise UsageError(f"no delivery attempts recorded for {day.isoformat()}")
 
 
 def cmd_migrate(args) -> int:
+    import psycopg
+
+    from delivery_window import store
     from delivery_window.migrate import apply_migrations
 
     url = args.db_url or runtime.database_url("delivery_window", prefer_local=True)
-    with runtime.dsn_connect(url) as conn:
-        applied = apply_migrations(conn)
+    with connect(url) as conn:
+        # the report schema's views read platform.*: without it the first such migration fails mid-way
+        if not store.has_schema(conn, "platform"):
+            raise UsageError(f"no platform schema in that database: {NO_PLATFORM}")
+        try:
+            applied = apply_migrations(conn)
+        except psycopg.errors.UndefinedTable as exc:  # a platform schema without every table of the contract
+            raise UsageError(f"{exc.diag.message_primary}: {NO_PLATFORM}") from None
     print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'} on {url}")
     return 0
 
@@ -81,7 +163,7 @@ def print_report(url: str, day: date, sandbox, dag_run, elapsed: float) -> bool:
 
 
 def cmd_demo(args) -> int:
-    day = _day(args.date)
+    day = runnable_day(_day(args.date))
     url = runtime.database_url("delivery_window_demo", prefer_local=False)
     print(f"demo: scenario={args.scenario} date={day} report DB={url}")
     prepare_day(url, args.scenario, day)
@@ -102,8 +184,9 @@ def replay_conf(args) -> dict:
 
 
 def cmd_replay(args) -> int:
-    day = date.fromisoformat(args.date)
+    day = runnable_day(args.date)
     url = args.db_url or runtime.database_url("delivery_window_demo", prefer_local=False)
+    require_attempts(url, day)  # before the source contract, the sandbox or Airflow: nothing has started
     prepare_day(url, None, day)
     state, _ = run_day(url, "healthy", day, dry_run=args.dry_run, conf=replay_conf(args))
     return 0 if state == "success" else 1
@@ -220,17 +303,24 @@ def build_parser() -> argparse.ArgumentParser:
     from delivery_window.protocol import get_protocol
     from delivery_window.run_params import PHASES
 
-    parser = argparse.ArgumentParser(prog="delivery-window", description=__doc__)
+    parser = _Parser(prog="delivery-window", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="simulate a whole delivery day end to end and print its report")
-    demo.add_argument("--scenario", default="healthy")
-    demo.add_argument("--date", help="delivery date YYYY-MM-DD (default: yesterday)")
+    demo = sub.add_parser(
+        "demo",
+        help="simulate a whole delivery day end to end and print its report",
+        epilog=scenario_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scenario_argument(demo)
+    demo.add_argument("--date", type=iso_date, help="delivery date YYYY-MM-DD (default: yesterday)")
     demo.add_argument("--dry-run", action="store_true", help="record notifications without sending")
     demo.set_defaults(fn=cmd_demo)
 
     replay = sub.add_parser("replay", help="run the DAG over a day already in the database")
-    replay.add_argument("--date", required=True)
+    replay.add_argument(
+        "--date", required=True, type=iso_date, help="delivery date YYYY-MM-DD, today or earlier"
+    )
     replay.add_argument("--db-url", help="report/source database (default: DELIVERY_DB_URL or embedded)")
     replay.add_argument("--dry-run", action="store_true", help="record notifications without sending")
     replay.add_argument("--phases", nargs="+", choices=PHASES, help="run only these phases (default: all)")
@@ -241,8 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--db-url", help="default: DELIVERY_DB_URL, else local Postgres, else embedded")
     migrate.set_defaults(fn=cmd_migrate)
 
-    sandbox = sub.add_parser("sandbox", help="run the external-services sandbox in the foreground")
-    sandbox.add_argument("--scenario", default="healthy")
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="run the external-services sandbox in the foreground",
+        epilog=scenario_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scenario_argument(sandbox)
     sandbox.add_argument("--port", type=int, default=0)
     sandbox.set_defaults(fn=cmd_sandbox)
 
@@ -277,17 +372,57 @@ def build_parser() -> argparse.ArgumentParser:
     close.add_argument("--reason", required=True, help="why it can be closed (recorded on the timeline)")
     incident.set_defaults(fn=cmd_incident)
 
-    ui = sub.add_parser("airflow", help="Airflow UI (standalone) wired to the sandbox")
-    ui.add_argument("--scenario", default="healthy")
+    ui = sub.add_parser(
+        "airflow",
+        help="Airflow UI (standalone) wired to the sandbox",
+        epilog=scenario_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scenario_argument(ui)
     ui.add_argument("--port", type=int, default=8080)
     ui.set_defaults(fn=cmd_airflow)
     return parser
 
 
+def scenario_argument(parser: argparse.ArgumentParser) -> None:
+    """``--scenario``, one of the sandbox's scenarios (listed with a line each in the command's --help)."""
+    from delivery_window.sandbox.scenarios import SCENARIOS
+
+    parser.add_argument(
+        "--scenario",
+        default="healthy",
+        choices=SCENARIOS,
+        metavar="SCENARIO",
+        help="the simulated day (default: healthy; the scenarios are listed below)",
+    )
+
+
+def scenario_list() -> str:
+    """The sandbox's scenarios, one line each (the start of its description), for a command's --help."""
+    import textwrap
+
+    from delivery_window.sandbox.scenarios import REGISTRY
+
+    indent = 2 + max(map(len, REGISTRY)) + 2  # "  name  description", at most 100 characters a line
+    lines = [
+        f"  {name.ljust(indent - 2)}{textwrap.shorten(s.description, 100 - indent, placeholder=' ...')}"
+        for name, s in REGISTRY.items()
+    ]
+    return "scenarios:\n" + "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``delivery-window`` command."""
-    args = build_parser().parse_args(argv)
-    return args.fn(args)
+    """Entry point of the ``delivery-window`` command; bad input is one line on stderr and exit status 2."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a usage error argparse has printed as one line (2)
+        return exc.code if isinstance(exc.code, int) else 0
+    try:
+        return args.fn(args)
+    except UsageError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -81,6 +81,16 @@ def attempts(conn, day: date) -> list[Attempt]:
     return [Attempt(**row) for row in execute(conn, "select_attempts", {"delivery_date": day})]
 
 
+def has_delivery_attempts(conn, day: date) -> bool:
+    """True when ``platform.delivery_attempts`` holds any attempt of ``day``."""
+    return bool(execute(conn, "select_day_has_attempts", {"delivery_date": day})[0]["recorded"])
+
+
+def has_schema(conn, name: str) -> bool:
+    """True when the database has the schema ``name`` (e.g. ``platform``, which sql/source_contract.sql creates)."""
+    return bool(execute(conn, "select_schema_exists", {"schema_name": name})[0]["present"])
+
+
 def active_advisors(conn) -> tuple[int, int]:
     """(active advisors, distinct segments among them)."""
     row = execute(conn, "count_active_advisors")[0]
