@@ -12,9 +12,10 @@ Runs the on-call protocol (`include/protocol.yaml`, from `docs/protocol/oncall-p
 
 Every result lands in the `delivery_ops` schema (Postgres, connection `delivery_db`). A failing check never
 stops the day; the run always goes on to its report, and `remediation_watcher` fails the run when a
-remediation failed (a success criterion measured not met). Manual runs: set `delivery_date` to replay a past day
-(waits pass at once), `phases` to run only some phases (the others' tasks are skipped), `dry_run` to record
-messages without sending them.
+remediation failed (a success criterion measured not met). The run for its own date writes the day's record;
+a run for a past date (`delivery_date`; waits pass at once) or a dry run is an **evaluation** beside it: it
+re-judges what the record observed, writes its own schema and sends nothing unless `send` (see README, "The
+record and evaluations"). `phases` runs only some phases (the others' tasks are skipped).
 """
 
 from __future__ import annotations
@@ -116,7 +117,24 @@ CHECK_GROUPS_0530 = {
             description="Replay this delivery date (YYYY-MM-DD, today or earlier) instead of the run's own date.",
         ),
         "phases": Param(list(PHASES), **PHASES_SCHEMA, description=PHASES_DESCRIPTION),
-        "dry_run": Param(False, type="boolean", description="Record notifications without sending any."),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            description="Send nothing and act on nothing: the run is an evaluation (it never writes the record).",
+        ),
+        "record": Param(
+            "auto",
+            enum=["auto", "record", "evaluation"],
+            description="Whether this run writes the day's record (`delivery_ops`) or an evaluation beside it "
+            "(its own schema, listed in `delivery_ops.evaluations`). `auto`: the run for its own date is the "
+            "record, a run for a past date (a replay) an evaluation. `record`: play a past day as its live run "
+            "(the demo, on the sandbox). A dry run is always an evaluation.",
+        ),
+        "send": Param(
+            False,
+            type="boolean",
+            description="An evaluation sends nothing unless true, and then only what the record never sent.",
+        ),
         "approvals": Param(
             "hitl_when_scheduled",
             enum=["hitl_when_scheduled", "hitl", "auto"],

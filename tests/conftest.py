@@ -141,8 +141,9 @@ class DayRun:
 
 @pytest.fixture(scope="session")
 def run_day(db_url, airflow_db):
-    """``run_day(scenario, day, conf=None, faults=None, write=True, platform_effects=True)`` → DayRun; the sandbox
-    is stopped after."""
+    """``run_day(scenario, day, conf=None, faults=None, write=True, platform_effects=True, record=True)`` → DayRun;
+    the sandbox is stopped after. ``record``: the run plays the simulated morning live and writes the day's record
+    (as the demo does); ``record=False`` runs it as ``delivery-window replay`` does, an evaluation beside it."""
     import psycopg
 
     from delivery_window import runtime
@@ -158,6 +159,7 @@ def run_day(db_url, airflow_db):
         faults: dict | None = None,
         write: bool = True,
         platform_effects: bool = True,
+        record: bool = True,
     ) -> DayRun:
         with psycopg.connect(db_url) as conn:
             apply_migrations(conn)
@@ -173,7 +175,7 @@ def run_day(db_url, airflow_db):
             sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
         )
         try:
-            dag_run = runtime.run_dag(day, conf=conf)
+            dag_run = runtime.run_dag(day, conf=conf, record=record)
         finally:
             sandbox.stop()
         return DayRun(dag_run, sandbox, db_url, day)

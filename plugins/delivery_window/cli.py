@@ -122,7 +122,13 @@ def prepare_day(url: str, scenario: str | None, day: date) -> None:
 
 
 def run_day(
-    url: str, scenario: str, day: date, *, dry_run: bool = False, conf: dict | None = None
+    url: str,
+    scenario: str,
+    day: date,
+    *,
+    dry_run: bool = False,
+    conf: dict | None = None,
+    record: bool = True,
 ) -> tuple[str, bool]:
     """Sandbox up, connections set, Airflow ready, the real DAG run with dag.test(), report printed.
     Returns the run's state and whether the day's report was written."""
@@ -136,7 +142,7 @@ def run_day(
         )
         runtime.init_airflow_db()
         started = time.perf_counter()
-        dag_run = runtime.run_dag(day, dry_run=dry_run, conf=conf)
+        dag_run = runtime.run_dag(day, dry_run=dry_run, conf=conf, record=record)
         elapsed = time.perf_counter() - started
         reported = print_report(url, day, sandbox, dag_run, elapsed)
     return str(dag_run.state), reported
@@ -180,6 +186,8 @@ def replay_conf(args) -> dict:
         conf["phases"] = list(dict.fromkeys(args.phases))
     if args.force_runbook:
         conf["force_runbook"] = args.force_runbook
+    if getattr(args, "send", False):
+        conf["send"] = True
     return conf
 
 
@@ -188,7 +196,9 @@ def cmd_replay(args) -> int:
     url = args.db_url or runtime.database_url("delivery_window_demo", prefer_local=False)
     require_attempts(url, day)  # before the source contract, the sandbox or Airflow: nothing has started
     prepare_day(url, None, day)
-    state, _ = run_day(url, "healthy", day, dry_run=args.dry_run, conf=replay_conf(args))
+    # a replay is an evaluation beside the day's record: it re-judges what the record observed and sends nothing
+    # unless --send (then only what the record never sent)
+    state, _ = run_day(url, "healthy", day, dry_run=args.dry_run, conf=replay_conf(args), record=False)
     return 0 if state == "success" else 1
 
 
@@ -323,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--db-url", help="report/source database (default: DELIVERY_DB_URL or embedded)")
     replay.add_argument("--dry-run", action="store_true", help="record notifications without sending")
+    replay.add_argument(
+        "--send", action="store_true", help="send what the evaluation finds and the record never sent"
+    )
     replay.add_argument("--phases", nargs="+", choices=PHASES, help="run only these phases (default: all)")
     replay.add_argument("--force-runbook", choices=list(get_protocol().runbooks), help="run this runbook")
     replay.set_defaults(fn=cmd_replay)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from delivery_window.masking import masked_logger
 from delivery_window.paths import MIGRATIONS_DIR
+from delivery_window.scope import RECORD_SCHEMA
 
 log = masked_logger(__name__)
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -89,13 +90,36 @@ def migration_conn_id() -> str:
     return DELIVERY_DB_OWNER
 
 
-def apply_migrations(conn, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply pending migrations on a DB-API connection in one transaction; return the versions applied."""
+# An evaluation's schema is created by the migrating role; the app login (sql/roles.sql) reads and writes its rows.
+_GRANT_WRITER = """
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'delivery_window_writer') THEN
+        GRANT USAGE ON SCHEMA delivery_ops TO delivery_window_writer;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA delivery_ops TO delivery_window_writer;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA delivery_ops TO delivery_window_writer;
+    END IF;
+END
+$$
+"""
+_SCHEMA_WORD = re.compile(r"\bdelivery_ops\b")
+
+
+def in_schema(sql: str, schema: str) -> str:
+    """A migration's text for ``schema`` (an evaluation's copy of the report schema); checksums stay the
+    original file's, so the record and every evaluation agree on what was applied."""
+    return sql if schema == RECORD_SCHEMA else _SCHEMA_WORD.sub(schema, sql)
+
+
+def apply_migrations(conn, directory: Path = MIGRATIONS_DIR, *, schema: str = RECORD_SCHEMA) -> list[str]:
+    """Apply pending migrations on a DB-API connection in one transaction; return the versions applied.
+
+    ``schema`` other than ``delivery_ops`` builds an evaluation's copy of the report schema (``scope``)."""
     migrations = discover(directory)
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
-        cur.execute(_VERSION_TABLE)
-        cur.execute("SELECT version, checksum FROM delivery_ops.schema_migrations")
+        cur.execute(in_schema(_VERSION_TABLE, schema))
+        cur.execute(in_schema("SELECT version, checksum FROM delivery_ops.schema_migrations", schema))
         applied = dict(cur.fetchall())
         done = []
         for mig in migrations:
@@ -106,19 +130,58 @@ def apply_migrations(conn, directory: Path = MIGRATIONS_DIR) -> list[str]:
                         f"(checksum {applied[mig.version][:12]} != {mig.checksum[:12]}); add a new migration"
                     )
                 continue
-            cur.execute(mig.sql)
+            cur.execute(in_schema(mig.sql, schema))
             cur.execute(
-                "INSERT INTO delivery_ops.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                in_schema(
+                    "INSERT INTO delivery_ops.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                    schema,
+                ),
                 (mig.version, mig.name, mig.checksum),
             )
             done.append(mig.version)
+        if done and schema != RECORD_SCHEMA:
+            cur.execute(in_schema(_GRANT_WRITER, schema))
     conn.commit()
     return done
 
 
 def migrate_report_schema() -> list[str]:
-    """Task body: apply pending ``sql/migrations`` to the delivery database as its owner (idempotent)."""
-    from delivery_window import store
+    """Task body: apply pending ``sql/migrations`` to the delivery database as its owner (idempotent); in an
+    evaluation, also build the evaluation's own schema and register it in ``delivery_ops.evaluations``."""
+    from delivery_window import scope, store
 
+    run = scope.current()
     with store.report_db(migration_conn_id()) as conn:
-        return apply_migrations(conn)
+        applied = apply_migrations(conn)
+        if not run.is_record:
+            applied += [f"{run.schema}:{v}" for v in apply_migrations(conn, schema=run.schema)]
+    if not run.is_record:
+        register_evaluation(run)
+    return applied
+
+
+def register_evaluation(run) -> None:
+    """Row of ``delivery_ops.evaluations`` for the running evaluation (a rerun of its run updates it)."""
+    import json
+
+    from airflow.sdk import get_current_context
+
+    from delivery_window import store
+    from delivery_window.escalation.clock import utcnow
+    from delivery_window.window import context_day
+
+    ctx = get_current_context()
+    with store.report_db() as conn:
+        store.execute(
+            conn,
+            "upsert_evaluation",
+            {
+                "evaluation_id": run.evaluation_id,
+                "schema_name": run.schema,
+                "delivery_date": context_day(),
+                "dag_run_id": ctx["run_id"],
+                "conf": json.dumps(dict(ctx["dag_run"].conf or {}), default=str, sort_keys=True),
+                "sends": run.send,
+                "created_at": utcnow(),
+            },
+        )

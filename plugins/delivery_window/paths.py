@@ -15,6 +15,13 @@ QUERIES_DIR = SQL_DIR / "queries"
 
 
 @cache
-def query(name: str) -> str:
-    """Text of ``sql/queries/<name>.sql`` (bind parameters only, never formatted)."""
+def _query_text(name: str) -> str:
     return (QUERIES_DIR / f"{name}.sql").read_text()
+
+
+def query(name: str) -> str:
+    """Text of ``sql/queries/<name>.sql`` (bind parameters only, never formatted), its report tables in the
+    running task's scope: the record's ``delivery_ops``, or an evaluation's own schema (``scope``)."""
+    from delivery_window.scope import rewrite
+
+    return rewrite(_query_text(name), name)

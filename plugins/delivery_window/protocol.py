@@ -407,6 +407,7 @@ class Monitor(_Frozen):
     template_poll_seconds: PositiveInt
     datadog_max_point_age_seconds: PositiveInt
     send_backoff_seconds: PositiveInt = 40
+    claim_lease_seconds: PositiveInt = 60
     datadog_metric_prefix: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
 
 

@@ -15,6 +15,7 @@ class Status(StrEnum):
     WARN = "warn"
     FAIL = "fail"
     ERROR = "error"
+    NOT_OBSERVED = "not_observed"  # an evaluation of a day whose record holds no observation of the check
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class CheckResult:
     message: str
     observed: dict[str, Any] = field(default_factory=dict)
     latency_ms: int | None = None
+    # what the probe returned, before judgement (``{"error": ...}`` when it could not observe): kept with the
+    # record so that an evaluation re-judges what was seen; None for verdicts computed from platform data
+    probe_observed: Any = None
 
     @property
     def ok(self) -> bool:

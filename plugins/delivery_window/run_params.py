@@ -159,6 +159,22 @@ def gate_task(context) -> None:
     if reason:
         log.info("skipped: %s", reason)
         raise AirflowSkipException(reason)
+    enter_scope(context)
+
+
+def enter_scope(context) -> None:
+    """Point the task's reads and writes at the day's record or at its run's evaluation (``scope``)."""
+    from delivery_window import scope
+
+    run = scope.scope_of_run(context)
+    scope.enter(run)
+    if not run.is_record:
+        log.info(
+            "evaluation %s: writes %s beside the record, %s",
+            run.evaluation_id,
+            run.schema,
+            "sends only what the record never sent" if run.send else "sends nothing",
+        )
 
 
 def context_today(zone) -> date:

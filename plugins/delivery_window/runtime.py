@@ -106,10 +106,12 @@ def run_after_for(day: date) -> datetime:
     return datetime.combine(day, p.time_of("window_open"), tzinfo=ZoneInfo(p.timezone))
 
 
-def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None):
+def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None, record: bool = True):
     """Run the real ``delivery_window`` DAG for ``day`` with ``dag.test()``; return the DagRun.
 
     ``conf`` adds DAG params (validated by the DAG's Param schemas) to ``delivery_date`` and ``dry_run``.
+    ``record`` (the default: the demo and the tests play the sandbox's simulated morning as its live run) writes
+    the day's record; ``record=False`` (``delivery-window replay``) makes a past day an evaluation (``scope``).
     """
     from airflow.dag_processing.dagbag import DagBag
 
@@ -129,10 +131,20 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None):
         return dag.test(
             logical_date=when,
             run_after=when,
-            run_conf={"delivery_date": day.isoformat(), "dry_run": dry_run, **(conf or {})},
+            run_conf={
+                "delivery_date": day.isoformat(),
+                "dry_run": dry_run,
+                "record": "record" if record else "auto",
+                **(conf or {}),
+            },
         )
     finally:
         os.environ.pop(IN_PROCESS_ENV, None)
+        from delivery_window import scope
+
+        scope.enter(
+            scope.RECORD
+        )  # the run's tasks set their scope; what this process does next is the record's
 
 
 def dsn_connect(url: str):

@@ -66,9 +66,19 @@ def record_check(conn, day: date, result: CheckResult, checked_at: datetime) -> 
     """Upsert one check verdict into ``delivery_ops.check_results``."""
     row = asdict(result)
     row.update(
-        delivery_date=day, status=str(result.status), observed=_json(result.observed), checked_at=checked_at
+        delivery_date=day,
+        status=str(result.status),
+        observed=_json(result.observed),
+        probe_observed=None if result.probe_observed is None else _json(result.probe_observed),
+        checked_at=checked_at,
     )
     execute(conn, "upsert_check_result", row)
+
+
+def recorded_observation(conn, day: date, name: str) -> dict[str, Any] | None:
+    """The record's row of check ``name`` on ``day`` (with its raw observation), whatever the run's scope."""
+    rows = execute(conn, "select_recorded_observations", {"delivery_date": day, "check_name": name})
+    return rows[0] if rows else None
 
 
 def check_results(conn, day: date) -> list[dict[str, Any]]:

@@ -38,6 +38,8 @@ def test_defaults_run_every_phase_live_and_sending(served):
         "delivery_date": None,
         "phases": ["pre_delivery", "delivery", "post_delivery"],
         "dry_run": False,
+        "record": "auto",
+        "send": False,
         "approvals": "hitl_when_scheduled",
         "force_runbook": None,
     }
@@ -58,6 +60,7 @@ def test_a_valid_manual_conf_resolves(served):
     [
         ({"phases": ["delivery", "reporting"]}, "Invalid input for param phases: 'reporting' is not one of"),
         ({"phases": []}, "Invalid input for param phases: [] should be non-empty"),
+        ({"record": "yes"}, "Invalid input for param record: 'yes' is not one of"),
         (
             {"phases": ["delivery", "delivery"]},
             "Invalid input for param phases: ['delivery', 'delivery'] has non-unique",

@@ -243,7 +243,7 @@ def test_two_flushes_at_once_send_each_message_once(conn, db_url):
     def slow(channel, kind, payload):
         sent.append(payload["text"])
         if payload["text"] == "k1":
-            gate.wait(5)  # hold k1's row lock while the other flush runs
+            gate.wait(5)  # k1 is claimed and being sent while the other flush runs
 
     def other_flush():
         with psycopg.connect(db_url) as c2:

@@ -159,6 +159,7 @@ NOT_FROM_PROTOCOL: dict[str, str] = {
     "monitor.template_poll_seconds": "our decision (issue 4)",
     "monitor.datadog_max_point_age_seconds": "our decision (issue 4): Datadog's limit for past points",
     "monitor.send_backoff_seconds": "our decision (issue 7): a failed channel is not retried every tick",
+    "monitor.claim_lease_seconds": "our decision (issue 15): a claimed send left unmarked this long is resent",
     "alert_thresholds.latency_baseline_days": "our decision (issue 4): baseline period",
     "alert_thresholds.latency_baseline_min_days": "our decision (issue 4)",
     "severity_1.db_connection_failure_window_minutes": "our decision (issue 4)",
@@ -206,6 +207,7 @@ MUST_BE_COMMENTED = {
     "template_poll_seconds": "our decision",
     "datadog_max_point_age_seconds": "our decision",
     "send_backoff_seconds": "our decision",
+    "claim_lease_seconds": "our decision",
     "datadog_metric_prefix": "our decision",
     "latency_baseline_days": "our decision",
     "latency_baseline_min_days": "our decision",
@@ -371,6 +373,7 @@ def test_key_values(proto: Protocol) -> None:
         "template_poll_seconds": 60,
         "datadog_max_point_age_seconds": 3600,
         "send_backoff_seconds": 40,
+        "claim_lease_seconds": 60,
         "datadog_metric_prefix": "delivery_window",
     }
 

@@ -134,7 +134,13 @@ class _DagRun:
 
 def _context(task_id: str, params: dict, conf: dict | None = None) -> dict:
     """What the gate reads of a task's context: the merged params, the run's conf, the DAG's params."""
-    return {"params": params, "ti": _TI(task_id), "dag": _Dag(), "dag_run": _DagRun(conf or {})}
+    return {
+        "params": params,
+        "ti": _TI(task_id),
+        "dag": _Dag(),
+        "dag_run": _DagRun(conf or {}),
+        "run_id": "manual__test",
+    }
 
 
 def test_the_gate_skips_a_task_of_an_unselected_phase_and_lets_the_others_run():

@@ -8,10 +8,12 @@ on. This module is imported at DAG-parse time: hooks and drivers are imported in
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from delivery_window import store, window
@@ -331,7 +333,10 @@ def runbook_for(name: str, p: Protocol) -> str | None:
 
 
 def run_check(name: str, day: date, p: Protocol) -> CheckResult:
-    """Probe and judge one check; failures to observe become an ``error`` result, never an exception."""
+    """Probe and judge one check; failures to observe become an ``error`` result, never an exception.
+
+    The judgement reads the observation as it is stored (``as_recorded``), so an evaluation that re-judges the
+    record's observation (``rejudge``) judges exactly what this run judged."""
     from delivery_window.hooks.base import ServiceError
 
     spec = CHECKS[name]
@@ -339,16 +344,64 @@ def run_check(name: str, day: date, p: Protocol) -> CheckResult:
     try:
         observed = spec.probe(day, p)
     except ServiceError as exc:  # the hook already says which service failed and how
-        return CheckResult(name, spec.phase, Status.ERROR, str(exc), exc.observed(), _ms(start))
+        seen = {"probe_error": str(exc), "observed": exc.observed()}
+        return CheckResult(name, spec.phase, Status.ERROR, str(exc), exc.observed(), _ms(start), seen)
     except Exception as exc:  # recorded with its precise message; the run goes on to its report
-        return CheckResult(name, spec.phase, Status.ERROR, f"{type(exc).__name__}: {exc}", {}, _ms(start))
-    latency = _ms(start)
+        message = f"{type(exc).__name__}: {exc}"
+        return CheckResult(name, spec.phase, Status.ERROR, message, {}, _ms(start), {"probe_error": message})
+    return replace(judge_observation(name, as_recorded(observed), p), latency_ms=_ms(start))
+
+
+def as_recorded(observed: Any) -> Any:
+    """``observed`` as ``check_results.probe_observed`` keeps it (JSON: numbers as numbers, instants as ISO text)."""
+    return json.loads(json.dumps(observed, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def judge_observation(name: str, observed: Any, p: Protocol) -> CheckResult:
+    """The verdict of ``protocol.yaml`` ``p`` on one recorded observation (pure)."""
+    spec = CHECKS[name]
     args = observed if spec.spread else (observed,)
     try:
         verdict = spec.judge(*args, p, spec.phase)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an answer of an unexpected shape
         message = f"could not judge what was observed ({type(exc).__name__}: {exc})"
         return CheckResult(
-            name, spec.phase, Status.ERROR, message, {"observed": repr(observed)[:2000]}, latency
+            name, spec.phase, Status.ERROR, message, {"observed": repr(observed)[:2000]}, None, observed
         )
-    return replace(verdict, latency_ms=latency)
+    return replace(verdict, probe_observed=observed)
+
+
+def rejudge(name: str, day: date, recorded: dict[str, Any] | None, p: Protocol) -> CheckResult:
+    """An evaluation's verdict: the record's observation of ``name`` judged again with ``p`` (pure).
+
+    A day whose record holds no observation (the check did not run, or it ran before raw observations were
+    kept) is ``not_observed``: an evaluation never probes today's services for a past day."""
+    spec = CHECKS[name]
+    if recorded is None:
+        return CheckResult(
+            name, spec.phase, Status.NOT_OBSERVED, f"not observed: the record of {day} holds no {name}"
+        )
+    seen = recorded.get("probe_observed")
+    if seen is None:
+        return CheckResult(
+            name,
+            spec.phase,
+            Status.NOT_OBSERVED,
+            f"not observed: the record of {day} keeps no raw observation of {name} "
+            f"(its verdict then: {recorded['status']}: {recorded['message']})",
+        )
+    if isinstance(seen, dict) and "probe_error" in seen:  # it could not observe then: that is what was seen
+        return CheckResult(
+            name, spec.phase, Status.ERROR, seen["probe_error"], seen.get("observed") or {}, None, seen
+        )
+    return replace(judge_observation(name, seen, p), latency_ms=recorded.get("latency_ms"))

@@ -3,8 +3,10 @@
 ``enqueue`` writes ``delivery_ops.notifications`` keyed by a deterministic dedup key, so a rerun or a task
 retry finds the row and never sends twice. ``flush`` sends what is pending; a failed send stays pending with
 its error and is retried by the next flush (the next monitor tick, the report task, the escalation follow-up,
-a rerun). Each row is locked while it is sent (``FOR UPDATE SKIP LOCKED``), so two flushes running at once (the
-DAG and the follow-up DAG) never send the same message twice; its escalation-ledger row, if any, follows it.
+a rerun). A row is claimed (``sending``, committed) before it is sent and marked after, so two flushes running at
+once (the DAG and the follow-up DAG) never send the same message twice and no HTTP call runs inside a row lock;
+its escalation-ledger row, if any, follows it. A flush sends only the rows of its run's scope (``scope``): an
+evaluation never claims, marks or sends the record's rows.
 
 A channel that is down is not hammered: the first failed send to a channel ends that channel's sends for the
 flush (its other messages stay pending, untouched), and a caller that flushes often (the monitor, every tick) passes
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from delivery_window import store
+from delivery_window import scope, store
 from delivery_window.masking import mask_value, masked_logger
 
 log = masked_logger(__name__)
@@ -98,8 +100,13 @@ def enqueue(conn, day: date, *, dedup_key: str, channel: str, kind: str, payload
 KINDS = ("pagerduty_event", "slack_message", "status_page_update", "advisor_notification")
 
 
-def send_via_providers(channel: str, kind: str, payload: dict[str, Any]) -> None:
-    """Send one message with the provider hooks; ``channel`` is the connection id. Phone numbers are masked."""
+def send_via_providers(
+    channel: str, kind: str, payload: dict[str, Any], idempotency_key: str | None = None
+) -> None:
+    """Send one message with the provider hooks; ``channel`` is the connection id. Phone numbers are masked.
+
+    A delivery-service message (status page, advisor notification) carries its dedup key as the request's
+    ``Idempotency-Key``: a resend after an unknown outcome is then the same request to the service."""
     from delivery_window.protocol import get_protocol
 
     payload = mask_value(payload)
@@ -119,9 +126,43 @@ def send_via_providers(channel: str, kind: str, payload: dict[str, Any]) -> None
         from delivery_window.hooks.delivery_service import DeliveryServiceHook
 
         body = {k: v for k, v in payload.items() if k != "endpoint"}
-        DeliveryServiceHook(channel, timeout_seconds=timeout).post(payload["endpoint"], body)
+        DeliveryServiceHook(channel, timeout_seconds=timeout).post_once(
+            payload["endpoint"], body, idempotency_key
+        )
     else:
         raise ValueError(f"unknown notification kind {kind!r} for channel {channel!r}")
+
+
+# Sends whose outcome is known to this process but not yet to the database (the mark failed: the database went
+# away right after the send). The next flush of this process writes them first, so a blip never resends.
+_unmarked: dict[tuple[str, str], tuple[str, str | None]] = {}
+
+UNCONFIRMED_PREFIX = "(resent: delivery of the first post is unconfirmed) "
+
+
+def resend_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload to send again for a row whose first send has an unknown outcome (its sender died mid-send).
+
+    PagerDuty and the delivery service dedup by key (the event's ``dedup_key``, the ``Idempotency-Key``), so the
+    same payload is safe. A Slack webhook has no key: the post is sent again, marked as a resend, because a
+    missed page-level post is worse than a labelled duplicate (README, "A send whose outcome is unknown")."""
+    if kind != "slack_message":
+        return payload
+    return {**payload, "text": UNCONFIRMED_PREFIX + str(payload.get("text", ""))}
+
+
+def _mark(conn, dedup_key: str, status: str, error: str | None) -> None:
+    store.execute(conn, "mark_notification", {"dedup_key": dedup_key, "status": status, "last_error": error})
+    store.mark_escalation_notified(conn, dedup_key, status, error)
+    conn.commit()
+
+
+def _write_unmarked(conn) -> None:
+    schema = scope.current().schema
+    for (where, dedup_key), (status, error) in list(_unmarked.items()):
+        if where == schema:
+            _mark(conn, dedup_key, status, error)
+            del _unmarked[(where, dedup_key)]
 
 
 def flush(
@@ -132,51 +173,83 @@ def flush(
     sender: Sender = send_via_providers,
     backoff: ChannelBackoff | None = None,
 ) -> FlushResult:
-    """Send every pending message of ``day``; each outcome is committed at once so none is lost or repeated.
+    """Send every pending message of ``day`` in the run's scope; claim (commit) → send → mark (commit).
 
+    No HTTP runs inside a transaction: a database that goes away during a send loses no outcome (this process
+    writes it at its next flush) and a row whose sender died mid-send is sent again after
+    ``monitor.claim_lease_seconds`` (``resend_payload``). A dry run, and an evaluation not asked to send, mark
+    only their own rows ``dry_run``; an evaluation asked to send skips (``in_record``) what the record has.
     ``backoff`` carries failed channels across the flushes of one caller; without it a failed channel is left
-    alone for the rest of this flush only."""
+    alone for the rest of this flush only. A database error propagates (the monitor reconnects and goes on)."""
+    from delivery_window.protocol import get_protocol
+
     result = FlushResult()
     backoff = backoff or ChannelBackoff(seconds=float("inf"))
-    pending = store.execute(conn, "select_pending_notifications", {"delivery_date": day})
+    run = scope.current()
+    dry_run = not scope.may_send(dry_run)
+    lease = get_protocol().monitor.claim_lease_seconds
+    _write_unmarked(conn)
+    pending = store.execute(
+        conn, "select_pending_notifications", {"delivery_date": day, "lease_seconds": lease}
+    )
     conn.commit()
+    in_record: set[str] = set()
+    if not run.is_record and not dry_run and pending:
+        keys = [c["dedup_key"] for c in pending]
+        in_record = {
+            r["dedup_key"] for r in store.execute(conn, "select_record_notifications", {"keys": keys})
+        }
+        conn.commit()
     for candidate in pending:
-        if not dry_run and backoff.waiting(candidate["channel"]):
+        key = candidate["dedup_key"]
+        if dry_run or key in in_record:
+            status = "dry_run" if dry_run else "in_record"
+            _mark(conn, key, status, None)
+            result.dry_run += 1
+            continue
+        if backoff.waiting(candidate["channel"]):
             result.deferred += 1  # stays pending, not tried: its channel just failed
             why = (
                 f"not tried: {candidate['channel']} had just failed ({backoff.why.get(candidate['channel'])})"
             )
-            store.execute(
-                conn, "defer_notification", {"dedup_key": candidate["dedup_key"], "last_error": why[:500]}
-            )
+            store.execute(conn, "defer_notification", {"dedup_key": key, "last_error": why[:500]})
             conn.commit()
             continue
-        # Lock the row for the send; skipped when another flush holds it or has sent it meanwhile.
-        claimed = store.execute(conn, "claim_notification", {"dedup_key": candidate["dedup_key"]})
-        if not claimed:
-            conn.commit()
-            continue
-        row = claimed[0]
-        status, error = "sent", None
-        if dry_run:
-            status = "dry_run"
-        else:
-            try:
-                sender(row["channel"], row["kind"], row["payload"])
-                backoff.succeeded(row["channel"])
-            except Exception as exc:  # a failed send is recorded and retried, never dropped
-                status, error = "pending", str(mask_value(f"{type(exc).__name__}: {exc}"))[:500]
-                backoff.failed(row["channel"], retry_after_of(exc), error)
-                log.warning("send to %s failed, kept pending: %s", row["channel"], error)
-        store.execute(
-            conn, "mark_notification", {"dedup_key": row["dedup_key"], "status": status, "last_error": error}
+        claimed = store.execute(
+            conn, "claim_notification", {"dedup_key": key, "lease_seconds": lease, "claimed_by": _claimer()}
         )
-        store.mark_escalation_notified(conn, row["dedup_key"], status, error)
-        conn.commit()
+        conn.commit()  # the claim is on record before anything leaves
+        if not claimed:
+            continue  # another flush claimed it first, or has sent it meanwhile
+        row = claimed[0]
+        payload = row["payload"]
+        if row["was"] == "sending":
+            log.warning("resending %s: its first send's outcome is unknown (sender gone mid-send)", key)
+            payload = resend_payload(row["kind"], payload)
+        status, error = "sent", None
+        try:
+            if sender is send_via_providers:  # the real route: the dedup key goes out as the request's key
+                send_via_providers(row["channel"], row["kind"], payload, idempotency_key=key)
+            else:
+                sender(row["channel"], row["kind"], payload)
+            backoff.succeeded(row["channel"])
+        except Exception as exc:  # a failed send is recorded and retried, never dropped
+            status, error = "pending", str(mask_value(f"{type(exc).__name__}: {exc}"))[:500]
+            backoff.failed(row["channel"], retry_after_of(exc), error)
+            log.warning("send to %s failed, kept pending: %s", row["channel"], error)
+        _unmarked[(run.schema, key)] = (status, error)
+        _mark(conn, key, status, error)
+        del _unmarked[(run.schema, key)]
         if status == "sent":
             result.sent += 1
-        elif status == "dry_run":
-            result.dry_run += 1
         else:
-            result.failed[row["dedup_key"]] = error or ""
+            result.failed[key] = error or ""
     return result
+
+
+def _claimer() -> str:
+    """Who claimed a row (host and process), for the on-call reading a row left ``sending``."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"

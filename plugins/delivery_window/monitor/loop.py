@@ -396,11 +396,8 @@ class _Monitor:
         return announce.post_window_status(self.conn, self.day, what, w, self.p)
 
     # -- the database went away -----------------------------------------------------------------------------
-    def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
-        """Record the failed read; page directly (no outbox: it is in that database) when the Sev1 rule fires."""
-        summary.db_failures += 1
-        self.db_reads.append((t, False))
-        log.error("tick %s: database read failed: %s", t.isoformat(), exc)
+    def reconnect(self) -> None:
+        """Drop the failed connection's transaction and open a new one (the next read or flush uses it)."""
         try:
             self.conn.rollback()
         except Exception:  # the connection is gone; a new one below
@@ -411,6 +408,20 @@ class _Monitor:
             except Exception as again:
                 log.error("reconnect failed: %s", again)
             self.second = None  # gone with the database too: the next live read opens a new one
+
+    def send_interrupted(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
+        """The database went away while the tick's messages were sent: reconnect and keep ticking. The tick
+        itself is recorded; what was sent but not marked is marked by the next flush, the rest is still pending."""
+        summary.db_failures += 1
+        log.error("tick %s: database failed while sending (kept for the next tick): %s", t.isoformat(), exc)
+        self.reconnect()
+
+    def db_down(self, t: datetime, exc: BaseException, summary: MonitorSummary) -> None:
+        """Record the failed read; page directly (no outbox: it is in that database) when the Sev1 rule fires."""
+        summary.db_failures += 1
+        self.db_reads.append((t, False))
+        log.error("tick %s: database read failed: %s", t.isoformat(), exc)
+        self.reconnect()
         ctx = rules.RuleContext(self.day, self.directory.targeted, db_reads=tuple(self.db_reads))
         for firing in rules.evaluate_db(ctx, t, self.p):
             if (firing.rule, firing.scope) in self.fired:
@@ -528,12 +539,19 @@ def run_monitor(
                 raise
             m.db_down(at, exc, summary)  # the next good read starts again from the last good tick
             return False
-        flushed = announce.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
-        if not dry_run:
-            flushed = m.track_acknowledgements(t, flushed, dry_run, backoff)
-        summary.notifications_failed = len(flushed.failed) + flushed.deferred  # still pending after this tick
-        if fresh:
-            m.record_sent(fresh, queued)
+        try:  # the tick is committed; a database error while sending loses nothing (outbox) and ends nothing
+            flushed = announce.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
+            if not dry_run:
+                flushed = m.track_acknowledgements(t, flushed, dry_run, backoff)
+            summary.notifications_failed = (
+                len(flushed.failed) + flushed.deferred
+            )  # still pending after this tick
+            if fresh:
+                m.record_sent(fresh, queued)
+        except Exception as exc:
+            if not _is_db_error(exc):
+                raise
+            m.send_interrupted(t, exc, summary)  # the next tick's flush sends (or marks) what is left
         if push_series is not None and not dry_run and not late and not backoff.waiting(DATADOG_PUSH):
             age = (now() - t).total_seconds()
             if age <= protocol.monitor.datadog_max_point_age_seconds:

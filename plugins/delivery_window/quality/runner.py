@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from delivery_window import scope
 from delivery_window.masking import masked_logger
 from delivery_window.quality import GX_DOCS_LOGGER
 from delivery_window.quality.results import could_not_run, summarize
@@ -83,6 +84,7 @@ def run_suites(names: Sequence[str], day: date, parameters: dict[str, Any], url:
         try:
             spec = load_suite(name)
             schema, view = spec.batch_view.split(".")
+            schema = scope.schema_of(schema)  # an evaluation validates its own copy of the day
             asset = source.add_table_asset(name, table_name=view, schema_name=schema)
             batch = asset.add_batch_definition_whole_table(f"{name}_day")
             suite = ExpectationSuite(name=name, meta={"delivery_window": spec.meta.get("description", "")})

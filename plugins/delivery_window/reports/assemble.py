@@ -70,7 +70,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     ``phases`` (the run's ``phases`` param; default all) is stated in the report: a run of some phases reports
     the other phases' rows as an earlier run recorded them."""
     from delivery_window import checkpoint as cp
-    from delivery_window.reports import chart, daily
+    from delivery_window.reports import chart, daily, evaluation
     from delivery_window.reports.findings import by_priority
     from delivery_window.run_params import PHASES, phases_note
     from delivery_window.window import at, tz
@@ -82,6 +82,9 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         points = chart.series(store.minute_series(conn, day, at(day, "delivery_start"), window.close(day, p)))
         day_incidents = store.incidents_of(conn, day)
         runs = store.runbook_runs(conn, day)
+        against_record = evaluation.compare_with_record(
+            conn, day
+        )  # an evaluation says so first; the record: []
     summary = daily.build_summary(
         i["window_run"], i["alerts"], i["checks"], i["decision"], i["advisor_summary"]["count"]
     )
@@ -119,7 +122,8 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         minute_attempts=[pt.attempts for pt in points],
         minute_failed=[pt.failed for pt in points],
     )
-    text = daily.render(day.isoformat(), summary)
+    summary["evaluation"] = against_record
+    text = "".join(f"{line}\n" for line in against_record) + daily.render(day.isoformat(), summary)
     marks = [(a["first_fired_at"], a["rule"]) for a in i["alerts"]]
     png = chart.render_png(
         day.isoformat(),
@@ -130,6 +134,8 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         p.primary_metrics.processing_rate_target_per_min,
     )
     markdown = daily.render_markdown(day.isoformat(), summary, png.error, pdv.trend_windows_days)
+    if against_record:
+        markdown = "".join(f"> {line}\n" for line in against_record) + "\n" + markdown
     with store.report_db() as conn:
         store.record_daily_report(
             conn,
