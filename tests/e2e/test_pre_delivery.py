@@ -229,11 +229,67 @@ def test_db_pool_exhausted_runs_the_database_emergency_and_pages(db_pool_exhaust
 def test_rerun_of_the_day_alerts_nothing_again(db_pool_exhausted, run_day):
     before = db_pool_exhausted.table("notifications", "dedup_key, status")
     again = run_day("db_pool_exhausted", DB_DAY)
-    assert again.state == "success"
+    # Finding 2 of issue 15: the failover is an action of the ledger, taken once whoever runs the day. This run's
+    # sandbox is a fresh service that never saw the record's failover, so its pool still reads exhausted and the
+    # verification (from the data, not the service's word) fails the run: the point is that nothing acted twice.
     assert go_no_go(again)[0] == "database_emergency"
+    assert not [r for r in again.sandbox.requests("delivery") if r["method"] == "POST"]
+    ((status, asks),) = again.rows(
+        "SELECT status, asks FROM delivery_ops.actions WHERE delivery_date = %s "
+        "AND step = 'pre_window.fail_over_database'",
+        DB_DAY,
+    )
+    assert status == "done" and [a["outcome"] for a in asks] == ["performed", "answered"]
     assert not [r for r in again.sandbox.requests("pagerduty") if "go_no_go" in r["json"]["dedup_key"]]
     assert not [
         r for r in again.sandbox.requests("slack") if "Go/no-go" in (r.get("json") or {}).get("text", "")
     ]
     after = again.table("notifications", "dedup_key, status")
     assert {k for k, _ in after if "go_no_go" in k} == {k for k, _ in before if "go_no_go" in k}
+
+
+# The record's tables of a day, as the data team reads them: a replay must leave every one of them as it was.
+RECORD_TABLES = {
+    "check_results": "check_name, status, message",
+    "decisions": "decision_point, choice, reasons::text",
+    "window_runs": "sla_pct, sla_met, attempts",
+    "alerts": "rule, scope, first_fired_at",
+    "incidents": "incident_id, status, runbook",
+    "runbook_runs": "runbook, step, outcome",
+    "notifications": "dedup_key, status",
+    "actions": "idempotency_key, status",
+    "daily_reports": "sla_pct, runbook, report_text",
+}
+
+
+def test_a_replay_is_an_evaluation_beside_the_record_and_rewrites_nothing(db_pool_exhausted, run_day):
+    """Finding 4: replaying a db_pool_exhausted day re-probed today's healthy stand-in and overwrote the record
+    (check_database_pool fail -> pass, go/no-go database_emergency -> proceed, report runbook -> no_incident)."""
+    before = {t: db_pool_exhausted.table(t, cols) for t, cols in RECORD_TABLES.items()}
+    replay = run_day("healthy", DB_DAY, write=False, record=False)  # today's services are healthy
+    assert replay.state == "success"
+    assert {
+        t: replay.table(t, cols) for t, cols in RECORD_TABLES.items()
+    } == before  # the record is untouched
+    assert [r for r in replay.sandbox.requests() if r["method"] == "POST"] == []  # sent and did nothing
+    schema, differences = replay.one(
+        "SELECT schema_name, differences FROM delivery_ops.evaluations WHERE delivery_date = %s "
+        "ORDER BY created_at DESC LIMIT 1",
+        DB_DAY,
+    )
+    assert schema.startswith("delivery_eval_20260")
+    judged = dict(
+        replay.rows(
+            f"SELECT check_name, status FROM {schema}.check_results WHERE delivery_date = %s",  # noqa: S608
+            DB_DAY,
+        )
+    )
+    assert judged["check_database_pool"] == "fail"  # the record's observation re-judged, not today's probe
+    choice = replay.one(
+        f"SELECT choice FROM {schema}.decisions WHERE delivery_date = %s AND decision_point = 'go_no_go'",  # noqa: S608
+        DB_DAY,
+    )[0]
+    assert choice == "database_emergency"
+    text = replay.one(f"SELECT report_text FROM {schema}.daily_reports WHERE delivery_date = %s", DB_DAY)[0]  # noqa: S608
+    assert text.startswith(f"EVALUATION {schema.removeprefix('delivery_eval_')} of {DB_DAY}")
+    assert differences is not None and "checks" not in differences  # the same observations, the same verdicts

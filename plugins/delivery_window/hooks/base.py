@@ -67,6 +67,7 @@ class JsonHttpHook(HttpHook):
     timeout_seconds = 10
     max_retry_after_seconds = 5.0  # a 429 asking for a longer wait is recorded, not waited for
     last_headers: dict[str, str] | None = None  # headers of the last answer (rate-limit headers, request ids)
+    extra_headers: dict[str, str] | None = None  # sent with the next calls (an action's Idempotency-Key)
     last_latency_ms: int | None = None  # time to the last answer
 
     def __init__(self, http_conn_id: str, method: str = "GET", timeout_seconds: float | None = None) -> None:
@@ -114,7 +115,7 @@ class JsonHttpHook(HttpHook):
 
         import requests
 
-        headers = {"Accept": "application/json", **self.auth_headers()}
+        headers = {"Accept": "application/json", **self.auth_headers(), **(self.extra_headers or {})}
         started = time.perf_counter()
         try:
             if self.method == "GET":

@@ -18,10 +18,24 @@ class DeliveryServiceHook(JsonHttpHook):
         self.method = "GET"
         return self.call(endpoint, params=params)
 
+    # Set by the runbook runner for each step (``escalation.actions.ActionLedger``): every POST of the step is then
+    # an action of the ledger, sent at most once per key with an ``Idempotency-Key`` header.
+    ledger: Any = None
+
     def post(self, endpoint: str, body: dict[str, Any]) -> Any:
-        """POST a JSON body to ``endpoint``."""
+        """POST a JSON body to ``endpoint`` (through the step's action ledger when it has one)."""
+        if self.ledger is not None:
+            return self.ledger.perform(endpoint, body, lambda key: self.post_once(endpoint, body, key))
+        return self.post_once(endpoint, body)
+
+    def post_once(self, endpoint: str, body: dict[str, Any], idempotency_key: str | None = None) -> Any:
+        """One POST; the service treats a repeat of ``idempotency_key`` as the first request (no second action)."""
         self.method = "POST"
-        return self.call(endpoint, json_body=body)
+        self.extra_headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        try:
+            return self.call(endpoint, json_body=body)
+        finally:
+            self.extra_headers = None
 
     def error_message(self, status: int, body: Any) -> tuple[str, Any]:
         if isinstance(body, dict) and body.get("message"):

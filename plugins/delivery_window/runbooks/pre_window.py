@@ -49,6 +49,7 @@ def run_pre_window_remediation(name: str, day: date) -> dict[str, Any]:
     ``runbook_runs`` (runbook = its protocol runbook, step ``pre_window.<step>``); every step runs and is recorded,
     then the task fails if any step failed."""
     from delivery_window.checks.probes import CHECKS
+    from delivery_window.escalation.actions import ActionLedger, ActionNotPerformed
     from delivery_window.hooks.delivery_service import DeliveryServiceHook
     from delivery_window.runbooks import go_no_go
 
@@ -60,9 +61,15 @@ def run_pre_window_remediation(name: str, day: date) -> dict[str, Any]:
         if rem is None:  # the checks changed since the branch (a cleared check rerun): nothing to do
             return {"remediation": name, "steps": {}, "skipped": "no longer chosen by go_no_go"}
         for step, fn in _pre_window_steps(rem):
+            # every POST of the step is an action of the ledger: once per key, whoever runs the day
+            hook.ledger = ActionLedger(
+                day, rem.runbook, f"pre_window.{step}", lease_seconds=p.monitor.claim_lease_seconds
+            )
             try:
                 details = fn(hook, conn, day, p)
                 outcome = "succeeded" if details.pop("ok", True) else "failed"
+            except ActionNotPerformed as exc:  # an evaluation never acts: the record never took this action
+                details, outcome = {"not_performed": str(exc)[:500]}, "skipped"
             except Exception as exc:  # a failed step is recorded; the day goes on to its report
                 details, outcome = {"error": f"{type(exc).__name__}: {exc}"}, "failed"
             store.record_runbook_step(

@@ -61,10 +61,17 @@ def activated_at(conn, day: date, name: str) -> datetime | None:
     return datetime.fromisoformat(at) if at else None
 
 
-def _delivery_hook():
+def _delivery_hook(day: date | None = None, runbook: str | None = None, step: str | None = None):
+    """The delivery-service hook; for an act step, its POSTs go through the step's action ledger."""
     from delivery_window.hooks.delivery_service import DeliveryServiceHook
 
-    return DeliveryServiceHook(DELIVERY_SERVICE, timeout_seconds=get_protocol().checks.http_timeout_seconds)
+    p = get_protocol()
+    hook = DeliveryServiceHook(DELIVERY_SERVICE, timeout_seconds=p.checks.http_timeout_seconds)
+    if step is not None:
+        from delivery_window.escalation.actions import ActionLedger
+
+        hook.ledger = ActionLedger(day, runbook, step, lease_seconds=p.monitor.claim_lease_seconds)
+    return hook
 
 
 class RunbookStepFailed(RuntimeError):
@@ -137,15 +144,19 @@ def activate_runbook(
 def run_runbook_step(name: str, step: str, day: date) -> dict[str, Any]:
     """Run one act step; record it (``runbook_runs``, incident timeline); raise when it failed. A step whose
     action the day's pre-window remediation already took is recorded ``skipped`` (``already_done…`` details)."""
+    from delivery_window.escalation.actions import ActionNotPerformed
     from delivery_window.runbooks.steps import STEPS
 
     p = get_protocol()
     incident = keys.incident_id(day, name)
     try:
         with store.report_db() as conn:
-            details = STEPS[step](_delivery_hook(), conn, day, p, as_of=_runbook_clock(day, name))
+            hook = _delivery_hook(day, name, step)
+            details = STEPS[step](hook, conn, day, p, as_of=_runbook_clock(day, name))
         ok, skipped = details.pop("ok", True), details.pop("skipped", False)
         outcome = "failed" if not ok else ("skipped" if skipped else "succeeded")
+    except ActionNotPerformed as exc:  # an evaluation never acts: the record never took this action
+        details, outcome = {"not_performed": str(exc)[:500]}, "skipped"
     except Exception as exc:  # recorded with its precise message, then the task fails
         details, outcome = {"error": f"{type(exc).__name__}: {exc}"[:500]}, "failed"
     at = _runbook_clock(day, name)

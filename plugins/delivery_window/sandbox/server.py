@@ -64,6 +64,8 @@ class Sandbox:
         )  # validates the name
         self._lock = threading.RLock()
         self._records: list[dict[str, Any]] = []
+        # (service, Idempotency-Key) -> the first answer: a repeated key is answered again, never acted on twice
+        self._idempotent: dict[tuple[str, str], Response] = {}
         self._faults: dict[str, Fault] = {}
         self._fault_budget: dict[str, int] = {}
         self._stopping = threading.Event()
@@ -162,6 +164,7 @@ class Sandbox:
         """Forget recorded requests and every remembered action (PagerDuty alerts, requeues, ...)."""
         with self._lock:
             self._records.clear()
+            self._idempotent.clear()
         self._state.reset()
 
     def state(self) -> dict[str, Any]:
@@ -207,11 +210,22 @@ class Sandbox:
             if result is not None:
                 self._set_status(rec, result.status if isinstance(result, Response) else None, fault.kind)
                 return result
+        key = req.headers.get("idempotency-key") if req.method == "POST" else None
+        with self._lock:
+            first = self._idempotent.get((req.service, key)) if key else None
+            if first is not None:  # as a real API honours Idempotency-Key: the first answer, no second action
+                rec["idempotent_repeat"] = True
+        if first is not None:
+            self._set_status(rec, first.status)
+            return first
         try:
             resp = dispatch(req, self._state)
         except Exception:  # a sandbox bug must not look like a network error to the code under test
             log.exception("sandbox handler failed for %s %s", req.method, req.path)
             resp = Response(500, {"error": "sandbox_error", "message": traceback.format_exc(limit=3)})
+        if key and resp.status < 500:
+            with self._lock:
+                self._idempotent.setdefault((req.service, key), resp)
         self._set_status(rec, resp.status, fault.kind if fault else None)
         return resp
 
