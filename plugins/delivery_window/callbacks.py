@@ -32,12 +32,14 @@ def _post_directly(context, text: str) -> None:
 
 def task_failure_alert(context) -> None:
     """A task failed for good: an incident in the escalation engine (or, failing that, a direct Slack post)."""
-    from delivery_window.run_params import caused_by_run_params
+    from delivery_window.run_params import caused_by_run_params, enter_scope
 
     ti = context["ti"]
     if caused_by_run_params(context.get("exception")):  # an operator's wrong conf, not an incident
         log.warning("%s failed on the run's params, no incident: %s", ti.task_id, context["exception"])
         return
+    # a callback may run where the task's pre_execute did not (another process): an evaluation's failure is its own
+    enter_scope(context)
     dry_run = bool((context.get("params") or {}).get("dry_run"))
     error = mask_phones(f"{type(context.get('exception')).__name__}: {context.get('exception')}")
     try:

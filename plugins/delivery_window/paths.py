@@ -19,9 +19,9 @@ def _query_text(name: str) -> str:
     return (QUERIES_DIR / f"{name}.sql").read_text()
 
 
-def query(name: str) -> str:
-    """Text of ``sql/queries/<name>.sql`` (bind parameters only, never formatted), its report tables in the
-    running task's scope: the record's ``delivery_ops``, or an evaluation's own schema (``scope``)."""
+def query(name: str, run_scope=None) -> str:
+    """Text of ``sql/queries/<name>.sql`` (bind parameters only, never formatted), its report tables in
+    ``run_scope`` (default: the running task's): the record's ``delivery_ops``, or an evaluation's own schema."""
     from delivery_window.scope import rewrite
 
-    return rewrite(_query_text(name), name)
+    return rewrite(_query_text(name), name, run_scope)

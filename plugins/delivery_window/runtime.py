@@ -134,7 +134,9 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None, recor
             run_conf={
                 "delivery_date": day.isoformat(),
                 "dry_run": dry_run,
-                "record": "record" if record else "auto",
+                # dag.test() runs at the day's own 05:30 (run_after), so "auto" would take any day for the
+                # record: a replay says it is an evaluation
+                "record": "record" if record else "evaluation",
                 **(conf or {}),
             },
         )

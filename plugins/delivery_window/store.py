@@ -51,10 +51,11 @@ def _rows(cur) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def execute(conn, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run ``sql/queries/<name>.sql``; return rows as dicts when the statement returns any."""
+def execute(conn, name: str, params: dict[str, Any] | None = None, run_scope=None) -> list[dict[str, Any]]:
+    """Run ``sql/queries/<name>.sql`` in ``run_scope`` (default: the running task's, ``scope``); return rows as
+    dicts when the statement returns any."""
     with conn.cursor() as cur:
-        cur.execute(query(name), params or {})
+        cur.execute(query(name, run_scope), params or {})
         return _rows(cur) if cur.description else []
 
 

@@ -277,7 +277,7 @@ def test_a_replay_is_an_evaluation_beside_the_record_and_rewrites_nothing(db_poo
         "ORDER BY created_at DESC LIMIT 1",
         DB_DAY,
     )
-    assert schema.startswith("delivery_eval_20260")
+    assert schema.startswith(f"delivery_eval_{DB_DAY:%Y%m%d}_")
     judged = dict(
         replay.rows(
             f"SELECT check_name, status FROM {schema}.check_results WHERE delivery_date = %s",  # noqa: S608

@@ -33,7 +33,7 @@ SCENARIO = "whatsapp_outage"
 # and the Airflow run that wrote the SLA row (window_runs.run_id). Everything else must be identical.
 RUN_SPECIFIC = {
     "window_runs": {"run_id", "computed_at"},
-    "check_results": {"checked_at", "latency_ms", "observed"},
+    "check_results": {"checked_at", "latency_ms", "observed", "probe_observed"},
     "metric_ticks": set(),
     "alerts": set(),
     "incidents": set(),
@@ -46,6 +46,7 @@ RUN_SPECIFIC = {
     "handoff_log": {"written_at"},
     "dq_results": {"validated_at"},
     "template_observations": {"observed_at"},
+    "actions": {"asks", "created_at", "claimed_at", "done_at"},  # asks: every run's ask (test below)
 }
 # A rerun probes the systems again, so a check's message states what it measured then: latencies ("ping ok in
 # 3 ms", "p95 5 ms over 5 probes") and the report database's open connections ("7/100 connections"). Compared
@@ -179,6 +180,22 @@ def test_three_runs_of_a_day_write_identical_report_rows(runs):
         assert differences(first, rows) == {}, f"run {n} differs from run 1"
 
 
+def test_reruns_act_on_the_delivery_service_once_and_record_every_ask(runs):
+    """Finding 2 of issue 15: each run POSTed /v1/requeue with the same advisors and no idempotency key."""
+    actions = [
+        [r["path"] for r in run.sandbox.requests("delivery") if r["method"] == "POST" and "/v1/" in r["path"]]
+        for run, _, _ in runs
+    ]
+    assert any(path.endswith("/v1/requeue") for path in actions[0])  # the outage's runbook re-queued once
+    assert actions[1:] == [[], []]
+    asks = runs[-1][0].rows(
+        "SELECT idempotency_key, status, asks FROM delivery_ops.actions WHERE delivery_date = %s", DAY
+    )
+    assert asks and all(status == "done" for _, status, _ in asks)
+    for key, _, each in asks:
+        assert [a["outcome"] for a in each] == ["performed", "answered", "answered"], key
+
+
 def test_reruns_page_and_post_nothing_new(runs):
     sent = [messages(r.sandbox) for r, _, _ in runs]
     assert sent[0]["pagerduty"] > 0 and sent[0]["slack"] > 0  # the outage paged and posted on the first run
@@ -251,7 +268,10 @@ def rerun_tasks(db_url: str, task_ids: list[str]):
     )
     when = runtime.run_after_for(DAY)
     try:
-        dag_run = subset.test(logical_date=when, run_after=when, run_conf={"delivery_date": DAY.isoformat()})
+        # the cleared tasks continue the day's record (as clearing them in the record's own run does)
+        dag_run = subset.test(
+            logical_date=when, run_after=when, run_conf={"delivery_date": DAY.isoformat(), "record": "record"}
+        )
     finally:
         sandbox.stop()
     return dag_run, sandbox
@@ -287,8 +307,12 @@ def test_a_dry_run_of_some_phases_skips_the_others_posts_nowhere_and_records_wha
     assert pre.pop("pre_delivery.migrate_report_schema") == "success"  # every phase needs the schema
     assert set(pre.values()) == {"skipped"}  # skipped, not failed, and nothing recorded
     assert "phase pre_delivery not selected for this run (param phases = delivery, post_delivery)" in logs
+    # A dry run is an evaluation: it wrote its own schema and nothing of the day's record.
+    ((schema,),) = r.rows("SELECT schema_name FROM delivery_ops.evaluations WHERE delivery_date = %s", day)
+    assert r.rows("SELECT 1 FROM delivery_ops.notifications WHERE delivery_date = %s", day) == []
+    assert r.rows("SELECT 1 FROM delivery_ops.daily_reports WHERE delivery_date = %s", day) == []
     assert (
-        r.rows("SELECT 1 FROM delivery_ops.check_results WHERE delivery_date=%s AND phase LIKE 'pre%%'", day)
+        r.rows(f"SELECT 1 FROM {schema}.check_results WHERE delivery_date=%s AND phase LIKE 'pre%%'", day)  # noqa: S608
         == []
     )
     # Skipping pre_delivery does not skip delivery: the monitor and the chosen runbook ran, then the report.
@@ -296,7 +320,7 @@ def test_a_dry_run_of_some_phases_skips_the_others_posts_nowhere_and_records_wha
     assert states["delivery.remediation.run_delivery_failure.verify_delivery_restored"] == "failed"
     assert states["post_delivery.post_daily_summary"] == "success"
     summary, text, markdown = r.one(
-        "SELECT summary, report_text, report_markdown FROM delivery_ops.daily_reports WHERE delivery_date=%s",
+        f"SELECT summary, report_text, report_markdown FROM {schema}.daily_reports WHERE delivery_date=%s",  # noqa: S608
         day,
     )
     note = "delivery, post_delivery only; not run in this run: pre_delivery"
@@ -305,13 +329,13 @@ def test_a_dry_run_of_some_phases_skips_the_others_posts_nowhere_and_records_wha
     # Dry run: nothing reached the sandbox; every page and post is recorded as what would have been sent.
     assert messages(r.sandbox) == dict.fromkeys(messages(r.sandbox), 0)
     recorded = r.rows(
-        "SELECT kind, status, count(*) FROM delivery_ops.notifications WHERE delivery_date=%s GROUP BY 1, 2",
+        f"SELECT kind, status, count(*) FROM {schema}.notifications WHERE delivery_date=%s GROUP BY 1, 2",  # noqa: S608
         day,
     )
     assert {kind for kind, _, _ in recorded} >= {"pagerduty_event", "slack_message"}
     assert {status for _, status, _ in recorded} == {"dry_run"}
     assert r.rows(
-        "SELECT 1 FROM delivery_ops.notifications WHERE dedup_key=%s",
+        f"SELECT 1 FROM {schema}.notifications WHERE dedup_key=%s",  # noqa: S608
         f"slack:delivery_window:{day}:daily_summary",
     )
     assert PHONE.findall(logs) == []

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from delivery_window import store
+from delivery_window import scope, store
 from delivery_window.escalation import clock, comms, keys, outbox, posts
 from delivery_window.escalation.alert_rows import incident_alert_rows, orphan_alert_rows
 from delivery_window.escalation.model import (
@@ -104,6 +104,7 @@ def page_without_database(day: date, firing, protocol: Protocol, *, dry_run: boo
         rows = incident_alert_rows(facts, protocol, firing.at)
     else:
         rows = orphan_alert_rows(day, ref, protocol)
+    dry_run = not scope.may_send(dry_run)  # an evaluation sends nothing unless asked
     if not dry_run:
         for r in rows:
             try:
@@ -116,7 +117,7 @@ def page_without_database(day: date, firing, protocol: Protocol, *, dry_run: boo
 def record_sent_directly(conn, rows: list[LedgerRow], *, dry_run: bool) -> None:
     """Ledger and outbox rows for messages ``page_without_database`` sent, marked sent (or dry_run)."""
     record_and_enqueue(conn, rows)
-    status = "dry_run" if dry_run else "sent"
+    status = "sent" if scope.may_send(dry_run) else "dry_run"
     for r in rows:
         store.execute(
             conn, "mark_notification", {"dedup_key": r.dedup_key, "status": status, "last_error": None}
@@ -128,7 +129,7 @@ def post_without_database(purpose: str, text: str, protocol: Protocol, *, dry_ru
     """Post ``text`` to the Slack ``purpose`` straight through the provider (no ledger: its database is what
     failed); logged, never raised. A dry run only logs it."""
     route = comms.slack_route(purpose, protocol)
-    if dry_run:
+    if not scope.may_send(dry_run):
         log.warning("dry run: not posted to %s: %s", route.channel, text)
         return
     try:

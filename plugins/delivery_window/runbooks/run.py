@@ -78,14 +78,21 @@ class RunbookStepFailed(RuntimeError):
     """A runbook step did not do what it should (recorded first; the task fails so the UI shows it)."""
 
 
-def watch_poll(name: str, day: date, since: datetime) -> dict[str, Any]:
+def watch_poll(name: str, day: date, since: datetime, schema: str | None = None) -> dict[str, Any]:
     """One look of the runbook's watch: its incident's opening (if open) and whether this run's post-window choice
-    (recorded at or after ``since``) is made."""
+    (recorded at or after ``since``) is made, in the run's copy of the day (``schema``; the triggerer, which
+    serves many runs in one process, passes it explicitly)."""
+    from delivery_window import scope
+
+    run_scope = scope.RunScope(schema=schema, evaluation_id=schema) if schema else None
+    if schema == scope.RECORD_SCHEMA:
+        run_scope = scope.RECORD
     with store.report_db() as conn:
         row = store.execute(
             conn,
             "select_runbook_watch",
             {"incident_id": keys.incident_id(day, name), "delivery_date": day, "since": since},
+            run_scope,
         )[0]
     return {"incident_opened_at": row["incident_opened_at"], "decided": bool(row["decided"])}
 

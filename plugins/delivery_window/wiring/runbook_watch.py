@@ -26,10 +26,19 @@ class RunbookWatchTrigger(BaseTrigger):
     """Fires when the runbook's incident is open, this run's choice is made (recorded at or after ``since``),
     or the window closes (``until``)."""
 
-    def __init__(self, runbook: str, day: str, since: str, until: str, poll_seconds: float):
+    def __init__(
+        self,
+        runbook: str,
+        day: str,
+        since: str,
+        until: str,
+        poll_seconds: float,
+        schema: str = "delivery_ops",
+    ):
         super().__init__()
         self.runbook, self.day, self.since, self.until = runbook, day, since, until
         self.poll_seconds = poll_seconds
+        self.schema = schema  # the run's copy of the day: the record, or an evaluation's schema (``scope``)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -40,6 +49,7 @@ class RunbookWatchTrigger(BaseTrigger):
                 "since": self.since,
                 "until": self.until,
                 "poll_seconds": self.poll_seconds,
+                "schema": self.schema,
             },
         )
 
@@ -57,7 +67,7 @@ class RunbookWatchTrigger(BaseTrigger):
             datetime.fromisoformat(self.until),
         )
         while True:
-            seen = await poll(self.runbook, day, since)
+            seen = await poll(self.runbook, day, since, self.schema)
             if seen["incident_opened_at"] is not None or seen["decided"]:
                 yield TriggerEvent({"seen": "incident" if seen["incident_opened_at"] else "choice"})
                 return
@@ -81,12 +91,17 @@ class RunbookWatchOperator(BaseOperator):
         return self._look(context)
 
     def execute_complete(self, context, event: dict[str, Any] | None = None):
+        from delivery_window.run_params import enter_scope
+
+        enter_scope(
+            context
+        )  # resumed after the triggerer, maybe on another worker: the run's copy of the day
         return self._look(context)
 
     def _look(self, context):
         from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSkipException
 
-        from delivery_window import window
+        from delivery_window import scope, window
         from delivery_window.escalation.clock import is_live, utcnow
         from delivery_window.protocol import get_protocol
         from delivery_window.runbooks import run
@@ -115,6 +130,7 @@ class RunbookWatchOperator(BaseOperator):
                 since=(context["ti"].start_date or now).isoformat(),
                 until=until.isoformat(),
                 poll_seconds=float(p.incident_automation.runbook_watch_seconds),
+                schema=scope.current().schema,
             ),
             method_name="execute_complete",
             timeout=WATCH_TIMEOUT,
