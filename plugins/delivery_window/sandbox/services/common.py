@@ -37,6 +37,8 @@ class ServiceState:
     # The platform database whose generated day the delivery service's actions apply to (a pause moves the
     # number's later sends); None: actions are only remembered.
     platform_db: str | None = None
+    # The last day read from platform_db (services.platform_day): what the stand-ins describe while it is down.
+    platform_day: Any = None
 
     def __post_init__(self) -> None:
         self.info = scenario_info(self.scenario)
