@@ -3,7 +3,8 @@
 Runbooks requeue, pause sender numbers, switch segments to fallback content, fail the database over and
 replan; ``ServiceState`` remembers each action. The 05:30/05:45 checks read the plan, connection pool,
 retry policy and fallback readiness; a scenario changes what they report through optional keys of its info
-(see scenario_sets/pre_delivery.py): db_pool, plan, retry_policy, fallback. The status-page and
+(see scenario_sets/pre_delivery.py): db_pool, plan, retry_policy, fallback. Given the platform database, the
+plan covers the day in it: its active advisors on its active sender numbers (``platform_day``). The status-page and
 advisor-notification endpoints live beside the escalation scenarios (scenario_sets/escalation.py).
 """
 
@@ -20,6 +21,7 @@ from delivery_window.sandbox.scenarios import (
     WINDOW_START,
     cached_summary,
 )
+from delivery_window.sandbox.services import platform_day
 from delivery_window.sandbox.services import platform_effects as effects
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState, json_body, now_iso
 
@@ -74,7 +76,7 @@ def delivery_requeue(req: Request, st: ServiceState) -> Response:
         )
         paused = set(st.paused_numbers)
     if st.platform_db:  # the requeue really sends: its attempts land in the platform data
-        usable = [n["id"] for n in st.info["phone_numbers"] if n["id"] not in set(exclude) | paused]
+        usable = [n for n in _number_ids(st, platform_day.read(st)) if n not in set(exclude) | paused]
         day = _date_arg(body["delivery_date"])
         job["attempts_written"] = effects.requeue_attempts(
             st.platform_db, st.scenario, day, ids, usable, effective
@@ -87,7 +89,7 @@ def delivery_pause_number(req: Request, st: ServiceState) -> Response:
     ``{"phone_number_id","paused":true,"moved_attempts"}``. ``effective_at`` (ISO 8601, default now): from when the
     number carries no traffic; with a platform database the day's later sends move to the other numbers."""
     pnid = req.params["id"]
-    numbers = [n["id"] for n in st.info["phone_numbers"]]
+    numbers = _number_ids(st, platform_day.read(st))
     if pnid not in numbers:
         return Response(404, {"error": "not_found", "message": f"unknown phone_number_id {pnid}"})
     body, err = json_body(req) if req.body else ({}, None)
@@ -200,6 +202,11 @@ def delivery_database_pool(req: Request, st: ServiceState) -> Response:
     return Response(200, pool | {"checked_at": now_iso()})
 
 
+def _number_ids(st: ServiceState, data: platform_day.PlatformDay | None) -> list[str]:
+    """The sender numbers the service sends from: the platform's active ones, or the scenario's."""
+    return [n["id"] for n in platform_day.phone_numbers(st, data)]
+
+
 def _excluded_numbers(st: ServiceState, day: str) -> list[str]:
     with st.lock:
         replanned = [
@@ -208,27 +215,32 @@ def _excluded_numbers(st: ServiceState, day: str) -> list[str]:
         return sorted(set(st.paused_numbers) | set(replanned))
 
 
-def _plan(st: ServiceState, day: date) -> dict[str, Any]:
-    """The traffic plan: advisors spread round-robin over the usable numbers, segments one after another."""
+def _plan(st: ServiceState, day: date, data: platform_day.PlatformDay | None) -> dict[str, Any]:
+    """The traffic plan: advisors spread round-robin over the usable numbers, segments one after another (the
+    platform's active advisors per segment when there is data, else the scenario's 4 x 500)."""
     over = dict(st.info.get("plan") or {})
-    numbers = [n["id"] for n in st.info["phone_numbers"]]
+    numbers = _number_ids(st, data)
     excluded = _excluded_numbers(st, day.isoformat())
     usable = [n for n in numbers if n not in excluded]
-    total = len(SEGMENTS) * ADVISORS_PER_SEGMENT - int(over.get("unplanned_advisors", 0))
+    population = (
+        dict(data.advisors) if data and data.advisors else {s: ADVISORS_PER_SEGMENT for s in SEGMENTS}
+    )
+    total = sum(population.values()) - int(over.get("unplanned_advisors", 0))
     share = {n: total // len(usable) + (1 if i < total % len(usable) else 0) for i, n in enumerate(usable)}
     start = datetime.combine(day, WINDOW_START, IST)
     span_ms = SEND_SPAN_MS // len(SEGMENTS)
-    jitter_ms = int(over.get("jitter_ms", SEND_SPAN_MS // (len(SEGMENTS) * ADVISORS_PER_SEGMENT)))
+    # one advisor's slot: the send span over the day's advisors (142 ms for 2,000)
+    jitter_ms = int(over.get("jitter_ms", max(1, SEND_SPAN_MS // max(1, sum(population.values())))))
     segments = [
         {
             "segment": s,
-            "advisors": ADVISORS_PER_SEGMENT,
+            "advisors": population[s],
             "window_start": (start + timedelta(milliseconds=i * span_ms)).isoformat(),
             "window_end": (start + timedelta(milliseconds=(i + 1) * span_ms)).isoformat(),
             "jitter_ms": jitter_ms,
         }
         for i, s in enumerate(SEGMENTS)
-        if s not in over.get("missing_segments", [])
+        if population.get(s) and s not in over.get("missing_segments", [])
     ]
     return {
         "delivery_date": day.isoformat(),
@@ -246,9 +258,10 @@ def delivery_plan(req: Request, st: ServiceState) -> Response:
     d = _date_arg(req.query.get("delivery_date"))
     if d is None:
         return _bad("delivery_date (YYYY-MM-DD) is required")
-    if not any(n["id"] not in _excluded_numbers(st, d.isoformat()) for n in st.info["phone_numbers"]):
+    data = platform_day.read(st)
+    if not set(_number_ids(st, data)) - set(_excluded_numbers(st, d.isoformat())):
         return Response(409, {"error": "no_usable_number", "message": "every sender number is excluded"})
-    return Response(200, _plan(st, d))
+    return Response(200, _plan(st, d, data))
 
 
 def delivery_replan(req: Request, st: ServiceState) -> Response:
@@ -260,7 +273,8 @@ def delivery_replan(req: Request, st: ServiceState) -> Response:
     exclude = body.get("exclude_phone_number_ids") if isinstance(body, dict) else None
     if d is None or not isinstance(exclude, list) or not all(isinstance(i, str) for i in exclude):
         return _bad("delivery_date and exclude_phone_number_ids (list of strings) are required")
-    known = {n["id"] for n in st.info["phone_numbers"]}
+    data = platform_day.read(st)
+    known = set(_number_ids(st, data))
     if unknown := sorted(set(exclude) - known):
         return Response(
             404, {"error": "not_found", "message": f"unknown phone_number_id {', '.join(unknown)}"}
@@ -269,7 +283,7 @@ def delivery_replan(req: Request, st: ServiceState) -> Response:
         return Response(409, {"error": "no_usable_number", "message": "cannot exclude every sender number"})
     with st.lock:
         st.replans.append({"delivery_date": d.isoformat(), "exclude_phone_number_ids": exclude})
-    return Response(200, _plan(st, d))
+    return Response(200, _plan(st, d, data))
 
 
 def delivery_retry_policy(req: Request, st: ServiceState) -> Response:
