@@ -231,3 +231,26 @@ def test_an_unreachable_platform_db_leaves_the_stand_ins_answering():
     with Sandbox("healthy", platform_db="postgresql://postgres@127.0.0.1:9/nowhere") as sb:
         assert plan(sb)["advisors_planned"] == 2_000
         assert len(numbers(sb)) == 5 and any(t["name"] == "daily_brief_seg2" for t in templates(sb))
+
+
+def test_a_platform_db_gone_after_a_read_leaves_the_last_day_read(own_database):
+    from delivery_window.sandbox.scenarios import apply_source_contract
+
+    with own_database("vanishing_day") as url:
+        with psycopg.connect(url) as conn:
+            apply_source_contract(conn)
+            write_day(conn, generate_day("healthy", DAY))
+            conn.commit()
+        import_like(url)
+        sb = Sandbox("healthy", platform_db=url).start()
+        try:
+            assert plan(sb)["advisors_planned"] == 3_000
+            assert RENAMED in {t["name"] for t in templates(sb)}
+        except BaseException:
+            sb.stop()
+            raise
+    try:  # the database is dropped now: every read fails
+        assert plan(sb)["advisors_planned"] == 3_000
+        assert RENAMED in {t["name"] for t in templates(sb)} and EXTRA in {n["id"] for n in numbers(sb)}
+    finally:
+        sb.stop()

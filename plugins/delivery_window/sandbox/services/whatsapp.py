@@ -1,7 +1,8 @@
 """Fake WhatsApp Cloud API (Graph v2x.x): node reads, the phone_numbers and message_templates edges, sending.
 
 A scenario's ``info`` decides the numbers, templates, quality ratings and whether sends fail (and with which
-Meta error code); the n-th send to a recipient from a number always gets the same wamid.
+Meta error code); given the platform database, the numbers and templates are the day's, in the scenario's state
+(``platform_day``). The n-th send to a recipient from a number always gets the same wamid.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from delivery_window.connections import SANDBOX_WABA_ID
 from delivery_window.sandbox.scenarios import ERROR_TITLES, make_wamid
+from delivery_window.sandbox.services import platform_day
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState
 from delivery_window.sandbox.services.whatsapp_graph import (
     DEFAULT_FIELDS,
@@ -47,8 +49,9 @@ def whatsapp(req: Request, st: ServiceState) -> Response:
 
 
 def _whatsapp_route(req: Request, st: ServiceState, node_id: str, edge: str | None) -> Response:
-    numbers = {n["id"]: n for n in st.info["phone_numbers"]}
-    templates = {t["id"]: t for t in st.info["templates"]}
+    day = platform_day.read(st)
+    numbers = {n["id"]: n for n in platform_day.phone_numbers(st, day)}
+    templates = {t["id"]: t for t in platform_day.templates(st, day)}
     fields = requested_fields(req)
     unsupported = graph_error(
         400,
@@ -92,13 +95,15 @@ def _whatsapp_route(req: Request, st: ServiceState, node_id: str, edge: str | No
     if req.method == "POST" and edge == "messages":
         if node_id not in numbers:
             return unsupported
-        return _send_message(req, st, numbers[node_id])
+        return _send_message(req, st, numbers[node_id], list(templates.values()))
     if edge is not None and (node_id in numbers or node_id == SANDBOX_WABA_ID):
         return graph_error(400, 100, f"Unknown path components: /{edge}")
     return unsupported
 
 
-def _send_message(req: Request, st: ServiceState, number: dict[str, Any]) -> Response:
+def _send_message(
+    req: Request, st: ServiceState, number: dict[str, Any], templates: list[dict[str, Any]]
+) -> Response:
     """POST /{phone-number-id}/messages (§1.4); in an outage scenario every send fails with the scenario's code."""
     try:
         msg = req.json()
@@ -118,8 +123,7 @@ def _send_message(req: Request, st: ServiceState, number: dict[str, Any]) -> Res
                 400, 100, "(#100) Param template['name'] and template['language']['code'] are required."
             )
         approved = any(
-            t["name"] == name and t["language"] == lang and t["status"] == "APPROVED"
-            for t in st.info["templates"]
+            t["name"] == name and t["language"] == lang and t["status"] == "APPROVED" for t in templates
         )
         if not approved:
             return graph_error(
