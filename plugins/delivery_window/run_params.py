@@ -53,6 +53,27 @@ class UnknownParam(RunParamsError):
     """A conf key that is no param of the DAG (a typo: Airflow would run with the param's default)."""
 
 
+class NoDeliveryAttempts(RunParamsError):
+    """An evaluation of a day with no ``platform.delivery_attempts``: it would report SLA 0.00 % of 0/0 and act."""
+
+
+# (schema, day) -> whether the day has attempts: asked once per process, not by each of an evaluation's 76 tasks
+_DAYS_WITH_DATA: dict[tuple[str, date], bool] = {}
+
+
+def refuse_a_day_without_data(day: date, schema: str, has_attempts) -> None:
+    """Raise :class:`NoDeliveryAttempts` when an evaluation's day has no attempts (``has_attempts()`` asks the
+    database). The record is never refused: at 05:30 the day's attempts do not exist yet."""
+    key = (schema, day)
+    if key not in _DAYS_WITH_DATA:
+        _DAYS_WITH_DATA[key] = bool(has_attempts())
+    if not _DAYS_WITH_DATA[key]:
+        raise NoDeliveryAttempts(
+            f"no delivery attempts recorded for {day.isoformat()}: an evaluation of a day without data is "
+            "refused before any action (import the day first: delivery-window import)"
+        )
+
+
 def unknown_params(keys: Iterable[str], known: Iterable[str]) -> str | None:
     """Why the conf keys ``keys`` are refused (each unknown one with the nearest of the ``known`` params), or
     None: all known."""
@@ -159,11 +180,25 @@ def gate_task(context) -> None:
     if reason:
         log.info("skipped: %s", reason)
         raise AirflowSkipException(reason)
-    enter_scope(context)
+    run = enter_scope(context)
+    if not run.is_record:
+        from delivery_window import store
+        from delivery_window.window import context_day
+
+        day = context_day()
+
+        def has_attempts() -> bool:
+            with store.report_db() as conn:
+                return store.has_delivery_attempts(conn, day)
+
+        try:
+            refuse_a_day_without_data(day, run.schema, has_attempts)
+        except RunParamsError as exc:
+            raise AirflowFailException(str(exc)) from exc
 
 
-def enter_scope(context) -> None:
-    """Point the task's reads and writes at the day's record or at its run's evaluation (``scope``)."""
+def enter_scope(context):
+    """Point the task's reads and writes at the day's record or at its run's evaluation (``scope``); return it."""
     from delivery_window import scope
 
     run = scope.scope_of_run(context)
@@ -175,6 +210,7 @@ def enter_scope(context) -> None:
             run.schema,
             "sends only what the record never sent" if run.send else "sends nothing",
         )
+    return run
 
 
 def context_today(zone) -> date:

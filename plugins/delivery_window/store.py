@@ -206,8 +206,9 @@ def record_runbook_step(conn, day: date, runbook: str, step: str, outcome: str, 
 
 
 def record_window_run(conn, row: dict[str, Any]) -> None:
-    """Upsert the day's ``window_runs`` row (the 06:05 SLA checkpoint)."""
-    execute(conn, "upsert_window_run", row)
+    """Upsert the day's ``window_runs`` row (the 06:05 SLA checkpoint; ``rows_left_out``: source rows the SLA did
+    not count, 0 when not given)."""
+    execute(conn, "upsert_window_run", {"rows_left_out": 0, **row})
 
 
 def window_run(conn, day: date) -> dict[str, Any] | None:

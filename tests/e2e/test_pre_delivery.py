@@ -293,3 +293,14 @@ def test_a_replay_is_an_evaluation_beside_the_record_and_rewrites_nothing(db_poo
     text = replay.one(f"SELECT report_text FROM {schema}.daily_reports WHERE delivery_date = %s", DB_DAY)[0]  # noqa: S608
     assert text.startswith(f"EVALUATION {schema.removeprefix('delivery_eval_')} of {DB_DAY}")
     assert differences is not None and "checks" not in differences  # the same observations, the same verdicts
+
+
+def test_an_evaluation_of_a_day_without_data_is_refused_before_any_action(run_day):
+    """Finding 6: a date with no data 'succeeded' with SLA 0.00 % of 0/0, 12 Slack posts and a fallback POST."""
+    empty = date(2026, 5, 20)  # nothing of this day was ever written
+    replay = run_day("healthy", empty, write=False, record=False)
+    assert replay.state == "failed"
+    states = {ti.task_id: str(ti.state) for ti in replay.dag_run.get_task_instances()}
+    assert "success" not in set(states.values()), states  # no task ran its body
+    assert replay.sandbox.requests() == []  # nothing probed, posted, paged or acted on
+    assert replay.rows("SELECT 1 FROM delivery_ops.daily_reports WHERE delivery_date = %s", empty) == []

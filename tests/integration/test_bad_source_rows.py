@@ -124,13 +124,14 @@ def test_the_sla_is_measured_from_the_valid_rows(bad_day, checkpoint):
     assert checkpoint["rows_left_out"] == lost + 2  # + both copies
     (row,) = rows(
         url,
-        "SELECT advisors_targeted, advisors_delivered, sla_pct, sla_target_pct, attempts "
+        "SELECT advisors_targeted, advisors_delivered, sla_pct, sla_target_pct, attempts, rows_left_out "
         "FROM delivery_ops.window_runs WHERE delivery_date = %s",
         DAY,
     )
     assert row[:2] == (day["targeted"], delivered) and float(row[2]) == sla
     assert float(row[3]) == P.sla.target_pct
     assert row[4] == clean["attempts"] - lost  # the identical copy counted once
+    assert row[5] == lost + 2  # beside the SLA, in the data team's table
     (sla_item,) = rows(
         url,
         "SELECT status, message, observed FROM delivery_ops.check_results WHERE delivery_date = %s "

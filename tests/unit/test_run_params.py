@@ -229,3 +229,20 @@ def test_the_replay_command_passes_phases_and_runbook_as_dag_params():
     assert replay_conf(parser.parse_args(["replay", "--date", "2026-11-25"])) == {}
     with pytest.raises(SystemExit):
         parser.parse_args(["replay", "--date", "2026-11-25", "--phases", "reporting"])
+
+
+def test_an_evaluation_of_a_day_without_data_is_refused_and_the_database_asked_once():
+    from delivery_window.run_params import NoDeliveryAttempts, refuse_a_day_without_data
+
+    asked: list[int] = []
+
+    def none_recorded() -> bool:
+        asked.append(1)
+        return False
+
+    day = date(2026, 6, 3)
+    for _ in range(3):  # three tasks of the same evaluation
+        with pytest.raises(NoDeliveryAttempts, match="no delivery attempts recorded for 2026-06-03"):
+            refuse_a_day_without_data(day, "delivery_eval_x", none_recorded)
+    assert asked == [1]
+    refuse_a_day_without_data(date(2026, 6, 4), "delivery_eval_x", lambda: True)  # a day with data runs
