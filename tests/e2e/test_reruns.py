@@ -81,7 +81,9 @@ def snapshot(r) -> dict[str, list[tuple]]:
         if table == "check_results":
             at = cols.index("message")
             rows = [(*row[:at], measured_as_text(row[at]), *row[at + 1 :]) for row in rows]
-        if table == "runbook_runs":  # what the service said of itself then (each run asks its own sandbox, which
+        if (
+            table == "runbook_runs"
+        ):  # what the service said of itself then (each run asks its own sandbox, which
             # never saw the record's requeue: the ledger answered it); the verdict is from the data, compared
             at = cols.index("details")
             rows = [(*row[:at], without_service_says(row[at]), *row[at + 1 :]) for row in rows]
