@@ -81,10 +81,9 @@ def snapshot(r) -> dict[str, list[tuple]]:
         if table == "check_results":
             at = cols.index("message")
             rows = [(*row[:at], measured_as_text(row[at]), *row[at + 1 :]) for row in rows]
-        if (
-            table == "runbook_runs"
-        ):  # what the service said of itself then (each run asks its own sandbox, which
-            # never saw the record's requeue: the ledger answered it); the verdict is from the data, compared
+        if table == "runbook_runs":
+            # what the service said of itself then differs (each run asks its own sandbox, which never saw the
+            # record's requeue: the ledger answered it); the verdict, from the data, is compared
             at = cols.index("details")
             rows = [(*row[:at], without_service_says(row[at]), *row[at + 1 :]) for row in rows]
         out[table] = sorted(rows, key=lambda row: tuple((v is not None, v or "") for v in row))  # NULLs first
