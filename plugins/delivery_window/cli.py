@@ -94,12 +94,18 @@ def cmd_migrate(args) -> int:
 
     from delivery_window import store
     from delivery_window.migrate import apply_migrations
+    from delivery_window.sandbox.scenarios import apply_source_contract
 
     url = args.db_url or runtime.database_url("delivery_window", prefer_local=True)
     with connect(url) as conn:
+        if args.with_source_contract:
+            apply_source_contract(conn)
         # the report schema's views read platform.*: without it the first such migration fails mid-way
         if not store.has_schema(conn, "platform"):
-            raise UsageError(f"no platform schema in that database: {NO_PLATFORM}")
+            raise UsageError(
+                f"no platform schema in that database: {NO_PLATFORM}; on a database the package owns, "
+                "`delivery-window migrate --with-source-contract` applies it"
+            )
         try:
             applied = apply_migrations(conn)
         except psycopg.errors.UndefinedTable as exc:  # a platform schema without every table of the contract
@@ -108,13 +114,15 @@ def cmd_migrate(args) -> int:
     return 0
 
 
-def prepare_day(url: str, scenario: str | None, day: date) -> None:
-    """Source contract + report schema; with a scenario, (re)write that day's platform rows."""
+def prepare_day(url: str, scenario: str | None, day: date, *, source_contract: bool = False) -> None:
+    """Report schema (and with ``source_contract``, the platform tables first: only on a database the package
+    owns, as the demo's); with a scenario, (re)write that day's platform rows."""
     from delivery_window.migrate import apply_migrations
     from delivery_window.sandbox.scenarios import apply_source_contract, generate_day, write_day
 
     with runtime.dsn_connect(url) as conn:
-        apply_source_contract(conn)
+        if source_contract:
+            apply_source_contract(conn)
         apply_migrations(conn)
         if scenario:
             write_day(conn, generate_day(scenario, day))
@@ -172,7 +180,7 @@ def cmd_demo(args) -> int:
     day = runnable_day(_day(args.date))
     url = runtime.database_url("delivery_window_demo", prefer_local=False)
     print(f"demo: scenario={args.scenario} date={day} report DB={url}")
-    prepare_day(url, args.scenario, day)
+    prepare_day(url, args.scenario, day, source_contract=True)  # the demo owns its database
     state, reported = run_day(url, args.scenario, day, dry_run=args.dry_run)
     # the demo worked when the day was run to its report; a failed run (a remediation measured not met, as on
     # the outage day) is the demo's result, printed above, not the demo failing
@@ -194,8 +202,8 @@ def replay_conf(args) -> dict:
 def cmd_replay(args) -> int:
     day = runnable_day(args.date)
     url = args.db_url or runtime.database_url("delivery_window_demo", prefer_local=False)
-    require_attempts(url, day)  # before the source contract, the sandbox or Airflow: nothing has started
-    prepare_day(url, None, day)
+    require_attempts(url, day)  # before the migrations, the sandbox or Airflow: nothing has started
+    prepare_day(url, None, day)  # never the source contract: a replay reads platform.*, it does not define it
     # a replay is an evaluation beside the day's record: it re-judges what the record observed and sends nothing
     # unless --send (then only what the record never sent)
     state, _ = run_day(url, "healthy", day, dry_run=args.dry_run, conf=replay_conf(args), record=False)
@@ -218,7 +226,7 @@ def cmd_airflow(args) -> int:
 
     url = runtime.database_url("delivery_window_demo", prefer_local=False)
     for day in (date.today() - timedelta(days=1), date.today()):
-        prepare_day(url, args.scenario, day)
+        prepare_day(url, args.scenario, day, source_contract=True)  # the demo's database, as `demo`
     runtime.configure_airflow(runtime.CACHE / "airflow-ui")
     os.environ.update(
         AIRFLOW__API__HOST="127.0.0.1",
@@ -342,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="apply the delivery_ops migrations (idempotent)")
     migrate.add_argument("--db-url", help="default: DELIVERY_DB_URL, else local Postgres, else embedded")
+    migrate.add_argument(
+        "--with-source-contract",
+        action="store_true",
+        help="first create the platform tables (sql/source_contract.sql): only on a database the package owns",
+    )
     migrate.set_defaults(fn=cmd_migrate)
 
     sandbox = sub.add_parser(

@@ -85,7 +85,8 @@ def test_migrate_without_the_platform_schema_names_the_file_that_creates_it(own_
         out, err = capsys.readouterr()
         assert err.splitlines() == [
             "delivery-window migrate: error: no platform schema in that database: sql/source_contract.sql "
-            "creates the platform schema and its tables (the source contract)"
+            "creates the platform schema and its tables (the source contract); on a database the package owns, "
+            "`delivery-window migrate --with-source-contract` applies it"
         ]
         assert "Traceback" not in out
         with psycopg.connect(url) as conn:  # nothing was written: no report schema, no migration ledger
