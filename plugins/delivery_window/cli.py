@@ -1,4 +1,5 @@
-"""``delivery-window demo | replay | migrate | silence | incident | sandbox | airflow``: the commands behind the Makefile.
+"""``delivery-window demo | replay | import | migrate | silence | incident | sandbox | airflow``: the commands behind
+the Makefile.
 
 Bad input (a date that is no date, in the future or before the DAG's start date, a day with no delivery attempts,
 an unknown scenario, a database without the platform tables) is answered with one line on stderr and exit
@@ -66,6 +67,11 @@ def connect(url: str):
 
 
 NO_PLATFORM = "sql/source_contract.sql creates the platform schema and its tables (the source contract)"
+# The source contract is DDL on platform.*: applied only where this package owns the database (never on the live
+# platform, whose names are views over its own tables and where the app role may not run DDL), and only when asked.
+APPLY_CONTRACT = (
+    "`delivery-window migrate --with-source-contract` creates them (on a database the package owns)"
+)
 
 
 def require_attempts(url: str, day: date) -> None:
@@ -210,6 +216,52 @@ def cmd_replay(args) -> int:
     return 0 if state == "success" else 1
 
 
+def cmd_import(args) -> int:
+    """Load a day exported from the platform into ``platform.*``: every row checked first, all or nothing."""
+    import psycopg
+
+    from delivery_window import source_load
+    from delivery_window.source_files import SourceFileError, file_format
+    from delivery_window.source_import import refusal
+    from delivery_window.window import day_span
+
+    day = runnable_day(args.date)
+    # by default the database replay reads: import a day, then replay it
+    url = args.db_url or runtime.database_url("delivery_window_demo", prefer_local=False)
+    files = {"delivery_attempts": args.attempts} | ({"advisors": args.advisors} if args.advisors else {})
+    span = day_span(day)
+    try:
+        for path in files.values():
+            file_format(path)
+        with connect(url) as conn:
+            missing = [f"platform.{t}" for t in files if t not in source_load.platform_tables(conn)]
+            conn.rollback()
+            if missing:
+                raise UsageError(f"no {', '.join(missing)} in that database: {APPLY_CONTRACT}")
+            verdicts = {str(path): source_load.check_export(t, path, day, span) for t, path in files.items()}
+            refused = refusal(verdicts)
+            if refused:
+                raise UsageError(refused)
+            try:
+                loaded = source_load.load(conn, day, span, files)
+            except psycopg.Error as exc:  # e.g. a platform.* that is a view, or no INSERT for this role
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UsageError(f"nothing was written: {first}") from None
+    except (SourceFileError, source_load.ExportChanged) as exc:
+        raise UsageError(f"{exc}; nothing was written") from None
+    advisors = (
+        f"; {loaded.advisors_new + loaded.advisors_updated} advisors upserted "
+        f"({loaded.advisors_new} new, {loaded.advisors_updated} updated)"
+        if "advisors" in files
+        else ""
+    )
+    print(
+        f"imported {day.isoformat()}: {loaded.attempts} delivery attempts loaded, "
+        f"{loaded.replaced} replaced{advisors}"
+    )
+    return 0
+
+
 def cmd_sandbox(args) -> int:
     from delivery_window.sandbox.__main__ import main as sandbox_main
 
@@ -347,6 +399,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--phases", nargs="+", choices=PHASES, help="run only these phases (default: all)")
     replay.add_argument("--force-runbook", choices=list(get_protocol().runbooks), help="run this runbook")
     replay.set_defaults(fn=cmd_replay)
+
+    imp = sub.add_parser(
+        "import",
+        help="load a day exported from the platform (CSV or Parquet) into platform.*, all rows valid or none",
+    )
+    imp.add_argument("--date", required=True, type=iso_date, help="delivery date YYYY-MM-DD of the export")
+    imp.add_argument(
+        "--attempts", required=True, help="platform.delivery_attempts of that day (.csv or .parquet)"
+    )
+    imp.add_argument("--advisors", help="platform.advisors, upserted by advisor_id (.csv or .parquet)")
+    imp.add_argument("--db-url", help="database (default: DELIVERY_DB_URL or embedded, as replay)")
+    imp.set_defaults(fn=cmd_import)
 
     migrate = sub.add_parser("migrate", help="apply the delivery_ops migrations (idempotent)")
     migrate.add_argument("--db-url", help="default: DELIVERY_DB_URL, else local Postgres, else embedded")
