@@ -207,6 +207,63 @@ def test_reruns_act_on_the_delivery_service_once_and_record_every_ask(runs):
         assert [a["outcome"] for a in each] == ["performed", "answered", "answered"], key
 
 
+@pytest.fixture(scope="module")
+def concurrent(run_day, db_url, tmp_path_factory):
+    """Two runs of a fresh outage day at once, each in a process of its own with its own sandbox."""
+    import json
+    import subprocess
+
+    day = date(2026, 6, 3)
+    with runtime.dsn_connect(db_url) as conn:  # the day's data, written once before both start
+        from delivery_window.sandbox.scenarios import generate_day, write_day
+
+        write_day(conn, generate_day(SCENARIO, day))
+        conn.commit()
+    out = tmp_path_factory.mktemp("concurrent")
+    script = ROOT / "tests" / "e2e" / "concurrent_day.py"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), db_url, day.isoformat(), SCENARIO, str(out / f"run{n}.json")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in (1, 2)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=900) == 0
+    return day, [json.loads((out / f"run{n}.json").read_text()) for n in (1, 2)]
+
+
+def test_two_runs_at_once_send_each_message_and_take_each_action_once(concurrent, db_url):
+    day, both = concurrent
+    assert [r["state"] for r in both] == ["failed", "failed"]  # the outage's runbook is measured not met
+    received = [q for r in both for q in r["requests"]]
+    with runtime.dsn_connect(db_url) as conn:
+        sent = conn.execute(
+            "SELECT kind, count(*) FROM delivery_ops.notifications WHERE delivery_date = %s AND status = 'sent' "
+            "GROUP BY kind",
+            (day,),
+        ).fetchall()
+        left = conn.execute(
+            "SELECT count(*) FROM delivery_ops.notifications WHERE delivery_date = %s AND status <> 'sent'",
+            (day,),
+        ).fetchone()[0]
+        actions = conn.execute(
+            "SELECT endpoint FROM delivery_ops.actions WHERE delivery_date = %s AND status = 'done'", (day,)
+        ).fetchall()
+    sent = dict(sent)
+    assert sent["pagerduty_event"] > 0 and sent["slack_message"] > 0 and left == 0
+    # every message the outbox marked sent reached one of the two sandboxes once, not once per run
+    assert sum(q["service"] == "pagerduty" for q in received) == sent["pagerduty_event"]
+    assert sum(q["service"] == "slack" for q in received) == sent["slack_message"]
+    acted = [q["path"] for q in received if q["service"] == "delivery" and q["method"] == "POST"]
+    acted = [path for path in acted if "/status-page/" not in path and "/advisor-notifications" not in path]
+    assert sorted(path.split("/v1/", 1)[1] for path in acted) == sorted(
+        e.split("v1/", 1)[1] for (e,) in actions
+    )
+    assert any(path.endswith("/v1/requeue") for path in acted)
+
+
 def test_reruns_page_and_post_nothing_new(runs):
     sent = [messages(r.sandbox) for r, _, _ in runs]
     assert sent[0]["pagerduty"] > 0 and sent[0]["slack"] > 0  # the outage paged and posted on the first run
