@@ -304,3 +304,38 @@ def test_an_evaluation_of_a_day_without_data_is_refused_before_any_action(run_da
     assert "success" not in set(states.values()), states  # no task ran its body
     assert replay.sandbox.requests() == []  # nothing probed, posted, paged or acted on
     assert replay.rows("SELECT 1 FROM delivery_ops.daily_reports WHERE delivery_date = %s", empty) == []
+
+
+def test_a_backtest_with_an_edited_protocol_reports_what_it_would_have_decided(
+    db_pool_exhausted, run_day, tmp_path, monkeypatch
+):
+    """ "What would these thresholds have done on that day": the record's pool observation judged again by an
+    edited protocol.yaml (a pool limit the exhausted pool meets), beside the record, which keeps its verdicts."""
+    import yaml
+
+    from delivery_window.protocol import DEFAULT_PROTOCOL_PATH, PROTOCOL_ENV_VAR, get_protocol
+
+    edited = yaml.safe_load(DEFAULT_PROTOCOL_PATH.read_text())
+    edited["checks"]["db_pool_max_used_pct"], edited["checks"]["db_pool_max_waiting"] = 100, 1000
+    (tmp_path / "protocol.yaml").write_text(yaml.safe_dump(edited))
+    monkeypatch.setenv(PROTOCOL_ENV_VAR, str(tmp_path / "protocol.yaml"))
+    get_protocol.cache_clear()
+    try:
+        backtest = run_day("healthy", DB_DAY, write=False, record=False)
+    finally:
+        monkeypatch.delenv(PROTOCOL_ENV_VAR)
+        get_protocol.cache_clear()
+    schema, differences = backtest.one(
+        "SELECT schema_name, differences FROM delivery_ops.evaluations WHERE delivery_date = %s "
+        "ORDER BY created_at DESC LIMIT 1",
+        DB_DAY,
+    )
+    assert differences["checks"]["check_database_pool"] == {"record": "fail", "evaluation": "pass"}
+    assert differences["go_no_go"] == {"record": "database_emergency", "evaluation": "proceed"}
+    text = backtest.one(f"SELECT report_text FROM {schema}.daily_reports WHERE delivery_date = %s", DB_DAY)[0]  # noqa: S608
+    assert "check_database_pool: record fail → evaluation pass" in text
+    assert "go/no-go: record database_emergency → evaluation proceed" in text
+    assert backtest.one(
+        "SELECT status FROM delivery_ops.check_results WHERE delivery_date = %s AND check_name = 'check_database_pool'",
+        DB_DAY,
+    ) == ("fail",)  # the record is what was seen and decided then
