@@ -38,11 +38,12 @@ def task_failure_alert(context) -> None:
     if caused_by_run_params(context.get("exception")):  # an operator's wrong conf, not an incident
         log.warning("%s failed on the run's params, no incident: %s", ti.task_id, context["exception"])
         return
-    # a callback may run where the task's pre_execute did not (another process): an evaluation's failure is its own
-    enter_scope(context)
     dry_run = bool((context.get("params") or {}).get("dry_run"))
     error = mask_phones(f"{type(context.get('exception')).__name__}: {context.get('exception')}")
     try:
+        # a callback may run where the task's pre_execute did not (another process): an evaluation's failure is
+        # its own, never the record's
+        enter_scope(context)
         from delivery_window import store
         from delivery_window.escalation import clock, engine
         from delivery_window.protocol import get_protocol

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from delivery_window import store, window
+from delivery_window import scope, store, window
 from delivery_window.escalation import engine
 from delivery_window.escalation.clock import engine_now, utcnow
 from delivery_window.masking import masked_logger
@@ -30,7 +31,7 @@ def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) 
     ones by the follow-up DAG.
     """
     from delivery_window import checkpoint as cp
-    from delivery_window.checks.probes import probe_sender_numbers
+    from delivery_window.checks.probes import as_recorded, probe_sender_numbers
 
     p = get_protocol()
     as_of = window.close(day, p)
@@ -48,12 +49,27 @@ def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) 
         before = next(
             (c for c in store.check_results(conn, day) if c["check_name"] == "check_sender_quality"), None
         )
+    quality_item = "check_whatsapp_quality_rating_maintained"
     try:
-        quality = cp.quality_rating_maintained(
-            (before or {}).get("observed", {}).get("numbers") if before else None,
-            probe_sender_numbers(day, p),
-            p,
-        )
+        if scope.current().is_record:
+            numbers = as_recorded(probe_sender_numbers(day, p))
+        else:  # an evaluation judges what the record's 06:05 probe saw, never today's WhatsApp
+            with store.report_db() as conn:
+                numbers = (store.recorded_observation(conn, day, quality_item) or {}).get("probe_observed")
+        if numbers is None:
+            quality = CheckResult(
+                quality_item,
+                cp.PHASE_0605,
+                Status.NOT_OBSERVED,
+                f"not observed: the record of {day} has no 06:05 probe",
+            )
+        else:
+            quality = replace(
+                cp.quality_rating_maintained(
+                    (before or {}).get("observed", {}).get("numbers") if before else None, numbers, p
+                ),
+                probe_observed=numbers,
+            )
     except Exception as exc:  # the WhatsApp API could not be asked: recorded, the checkpoint goes on
         quality = CheckResult(
             "check_whatsapp_quality_rating_maintained",

@@ -133,7 +133,8 @@ def scope_of_run(context) -> RunScope:
     )
     if record:
         return RECORD
-    return evaluation_scope(day, context["run_id"], send=bool(params.get("send")))
+    run_id = context.get("run_id") or context["dag_run"].run_id
+    return evaluation_scope(day, run_id, send=bool(params.get("send")))
 
 
 @contextmanager

@@ -312,19 +312,27 @@ def _failure_context(day: date, dry_run: bool):
 
 
 def test_the_failure_callback_turns_a_failed_critical_task_into_an_incident(conn, db_url, monkeypatch):
-    from delivery_window import callbacks
+    from delivery_window import callbacks, scope
 
     day = date(2026, 9, 13)
     fresh(conn, day)
     monkeypatch.setenv("AIRFLOW_CONN_DELIVERY_DB", db_url)
-    callbacks.task_failure_alert(_failure_context(day, dry_run=True))
-    (incident,) = store.escalation_incidents(conn, day)
+    # a dry run is an evaluation: its failure is an incident of its own copy of the day, sent nowhere
+    run = scope.evaluation_scope(day, "manual__x", send=False)
+    apply_migrations(conn, schema=run.schema)
+    try:
+        callbacks.task_failure_alert(_failure_context(day, dry_run=True))
+        assert scope.current() == run
+        (incident,) = store.escalation_incidents(conn, day)
+        level_1 = {v[0:3] for v in ledger(conn, day).values() if v[0] == "chain:level_1_primary_on_call"}
+    finally:
+        scope.enter(scope.RECORD)
+    assert store.escalation_incidents(conn, day) == []  # nothing in the record
     assert (incident["incident_id"], incident["severity"]) == (
         f"{day}:task:delivery.monitor_window",
         "critical",
     )
     assert incident["opened_at"] == at(day, "06:07")  # a replay: the monitor's close, not the wall clock
-    level_1 = {v[0:3] for v in ledger(conn, day).values() if v[0] == "chain:level_1_primary_on_call"}
     assert {(s, t, st) for s, t, st in level_1} == {
         ("chain:level_1_primary_on_call", "primary_engineer", "dry_run")
     }
@@ -346,5 +354,10 @@ def test_the_failure_callback_posts_directly_when_the_engine_is_down(monkeypatch
     assert "delivery.monitor_window" in payload["text"] and "******3210" in payload["text"]
     assert "9876543210" not in payload["text"]
     posted.clear()
-    callbacks.task_failure_alert(_failure_context(date(2026, 9, 13), dry_run=True))
+    try:
+        callbacks.task_failure_alert(_failure_context(date(2026, 9, 13), dry_run=True))
+    finally:
+        from delivery_window import scope
+
+        scope.enter(scope.RECORD)
     assert posted == []  # a dry run posts nothing, even here

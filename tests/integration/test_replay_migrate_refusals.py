@@ -11,7 +11,9 @@ import pytest
 from delivery_window import cli
 
 pytestmark = pytest.mark.integration
-EMPTY_DAY = date(2026, 6, 1)
+EMPTY_DAY = date(
+    2026, 5, 11
+)  # no other test writes this day (the e2e days, 2026-06-01 among them, have data)
 RECORDED_DAY = date(2026, 3, 3)
 
 
@@ -51,7 +53,7 @@ def test_a_past_day_without_attempts_is_refused_before_any_action(db_url, capsys
         ).fetchall()
     assert cli.main(["replay", "--date", EMPTY_DAY.isoformat(), "--db-url", db_url]) == 2
     out, err = capsys.readouterr()
-    assert err == "delivery-window replay: error: no delivery attempts recorded for 2026-06-01\n"
+    assert err == "delivery-window replay: error: no delivery attempts recorded for 2026-05-11\n"
     assert "Traceback" not in out
     assert runs == []  # neither the source contract nor the DAG ran
 

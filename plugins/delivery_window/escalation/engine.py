@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from delivery_window import store, window
+from delivery_window import scope, store, window
 from delivery_window.escalation import announce, clock, keys, outbox, routing
 from delivery_window.escalation.alert_rows import orphan_alert_rows
 from delivery_window.escalation.derive import SeenCheck, derive_incidents
@@ -266,7 +266,7 @@ def follow_up(
 ) -> FollowUpResult:
     """Read back the pages' acknowledgements, reconcile, then send everything due (and retry every failed send)
     and mirror the outbox onto the ledger."""
-    if not dry_run:
+    if scope.may_send(dry_run):  # pages this run did not send have no acknowledgement to read
         track_acknowledgements(conn, day, as_of, protocol)
     result = reconcile(conn, day, as_of, protocol, kinds=kinds)
     conn.commit()

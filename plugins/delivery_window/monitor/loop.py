@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from delivery_window import store, window
+from delivery_window import scope, store, window
 from delivery_window.connections import PAGERDUTY_API
 from delivery_window.escalation import announce, engine, keys, outbox
 from delivery_window.escalation.model import LEVEL_SEVERITY, PAGING_LEVELS, worst
@@ -541,7 +541,7 @@ def run_monitor(
             return False
         try:  # the tick is committed; a database error while sending loses nothing (outbox) and ends nothing
             flushed = announce.send_pending(m.conn, day, dry_run=dry_run, backoff=backoff)
-            if not dry_run:
+            if scope.may_send(dry_run):  # pages this run did not send have no acknowledgement to read
                 flushed = m.track_acknowledgements(t, flushed, dry_run, backoff)
             summary.notifications_failed = (
                 len(flushed.failed) + flushed.deferred
