@@ -405,6 +405,32 @@ def verify_database_restored(
 verify_database_restored.measures_now = True
 
 
+def as_the_record_measured(runbook: str, fn, recorded: dict[str, Any] | None, day: date):
+    """An evaluation's verify step and its ``said``: what the services said is the record's (``recorded``: the
+    record's row of this verify step), never asked again; a criterion measured from the systems as they are now
+    (``measures_now``) is the record's measurement. Without a record row: not observed."""
+    details = dict((recorded or {}).get("details") or {})
+    missing = {"error": f"not observed: the record of {day} has no verification of {runbook}"}
+    said = details.get("service_says")
+    if said is None:
+        said = {"plan": missing, "quality_rating": missing} if runbook == QUALITY else missing
+    if not getattr(fn, "measures_now", False):
+        return fn, said
+
+    def record_says(hook, conn, day, p, as_of, said=None) -> dict[str, Any]:
+        if recorded is None:
+            return {"ok": False, "reason": missing["error"]}
+        return {
+            "ok": recorded["outcome"] == "succeeded",
+            "reason": f"as the record measured it: {details.get('reason')}",
+            "measured": details.get("measured"),
+            "service_says": details.get("service_says"),
+        }
+
+    record_says.measures_now = True
+    return record_says, said
+
+
 # The targets of the act steps that may need an approval and have a pre-window counterpart (runbooks.once): the
 # step and its approval gate (runbooks.run.runbook_step_needed) ask the same question.
 ACT_TARGETS = {
