@@ -110,3 +110,32 @@ def test_the_report_of_an_evaluation_names_every_difference_from_the_record():
     assert "runbooks: record delivery_failure → evaluation none" in text
     assert differences(record, record) == {}
     assert "same as the record" in "\n".join(lines("x", DAY, {}))
+
+
+def test_an_evaluation_s_verification_takes_the_record_s_word_and_measurement_and_asks_nothing():
+    from delivery_window.runbooks.steps import as_the_record_measured, verify_database_restored
+
+    def probing(*args, **kwargs):
+        raise AssertionError("an evaluation must not probe the systems now")
+
+    probing.measures_now = True
+    recorded = {
+        "outcome": "failed",
+        "details": {
+            "reason": "100/100 connections",
+            "measured": {"used": 100},
+            "service_says": {"in_use": 100},
+        },
+    }
+    fn, said = as_the_record_measured("database_emergency", probing, recorded, DAY)
+    assert said == {"in_use": 100}
+    assert fn(None, None, DAY, None, None) == {
+        "ok": False,
+        "reason": "as the record measured it: 100/100 connections",
+        "measured": {"used": 100},
+        "service_says": {"in_use": 100},
+    }
+    fn, _ = as_the_record_measured("database_emergency", verify_database_restored, None, DAY)
+    assert fn(None, None, DAY, None, None)["reason"].startswith("not observed")
+    _, said = as_the_record_measured("whatsapp_quality_recovery", lambda *a: {}, None, DAY)
+    assert "not observed" in said["plan"]["error"]  # the quality verify reads said["plan"], never the service
