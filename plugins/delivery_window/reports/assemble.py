@@ -2,19 +2,35 @@
 
 ``report_inputs`` and ``findings_of`` are shared with the handoff (``reports.handoff_task``), so the report and
 the handoff are built from the same records; the rendering itself is pure (``reports.daily``, ``reports.chart``).
+The Markdown document and its chart are also written as files, side by side (``report_dir``).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from delivery_window import source_contract, store, window
+from delivery_window import scope, source_contract, store, window
 from delivery_window.checkpoint_task import record_items
 from delivery_window.escalation.clock import utcnow
+from delivery_window.masking import masked_logger
+from delivery_window.paths import ROOT
 from delivery_window.protocol import get_protocol
 from delivery_window.records import CheckResult, Status
 from delivery_window.reports import first_lines
+
+log = masked_logger(__name__)
+REPORTS_DIR_ENV = "DELIVERY_WINDOW_REPORTS_DIR"
+
+
+def report_dir() -> Path:
+    """Where the report files go: ``$DELIVERY_WINDOW_REPORTS_DIR``, else ``build/reports`` in the project; an
+    evaluation's in a folder named by its schema, so it never overwrites the record's files."""
+    base = Path(os.environ.get(REPORTS_DIR_ENV) or ROOT / "build" / "reports")
+    run = scope.current()
+    return base if run.is_record else base / run.schema
 
 
 def report_inputs(conn, day: date, *, final: bool) -> dict[str, Any]:
@@ -136,6 +152,11 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
     markdown = daily.render_markdown(day.isoformat(), summary, png.error, pdv.trend_windows_days)
     if against_record:
         markdown = "".join(f"> {line}\n" for line in against_record) + "\n" + markdown
+    try:  # the files are a copy for people; the row below is the report, and a full disk must not cost it
+        files = chart.write_report_files(report_dir(), day.isoformat(), markdown, png)
+        log.info("report files: %s", ", ".join(map(str, files)))
+    except OSError as exc:
+        log.warning("report files not written to %s: %s", report_dir(), exc)
     with store.report_db() as conn:
         store.record_daily_report(
             conn,
