@@ -12,7 +12,8 @@ import argparse
 import os
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from delivery_window import runtime
 
@@ -144,8 +145,8 @@ def run_day(
     conf: dict | None = None,
     record: bool = True,
 ) -> tuple[str, bool]:
-    """Sandbox up, connections set, Airflow ready, the real DAG run with dag.test(), report printed.
-    Returns the run's state and whether the day's report was written."""
+    """Sandbox up, connections set, Airflow ready, the real DAG run with dag.test() (a line as each phase
+    finishes), report printed. Returns the run's state and whether the day's report was written."""
     from delivery_window.connections import sandbox_connections
     from delivery_window.sandbox.server import Sandbox
 
@@ -155,11 +156,109 @@ def run_day(
             sandbox_connections(sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
         )
         runtime.init_airflow_db()
+        print("running the delivery_window DAG with dag.test() against the sandbox (about a minute) ...")
         started = time.perf_counter()
-        dag_run = runtime.run_dag(day, dry_run=dry_run, conf=conf, record=record)
+        with PhaseProgress(runtime.run_after_for(day)) as progress:
+            dag_run = runtime.run_dag(day, dry_run=dry_run, conf=conf, record=record)
+            progress.finish(dag_run.get_task_instances())
         elapsed = time.perf_counter() - started
         reported = print_report(url, day, sandbox, dag_run, elapsed)
     return str(dag_run.state), reported
+
+
+PHASE_LABELS = {"pre_delivery": "pre-delivery", "delivery": "delivery", "post_delivery": "post-delivery"}
+FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+STATE_ORDER = ("success", "failed", "upstream_failed", "skipped", "removed")
+
+
+def phase_lines(tis, started: datetime, done: set[str]) -> list[tuple[str, str]]:
+    """``(phase, line)`` for each phase not in ``done`` whose task instances have all finished, in DAG order.
+    ``tis``: ``(task_id, state, end_date)`` of the run's task instances; the line says how many ended how, and
+    when the phase's last task ended, in seconds after ``started``."""
+    by_phase: dict[str, list[tuple[str, datetime | None]]] = {}
+    for task_id, state, end_date in tis:
+        phase = task_id.split(".", 1)[0]
+        if phase in PHASE_LABELS and "." in task_id:
+            by_phase.setdefault(phase, []).append((str(getattr(state, "value", state)), end_date))
+    lines = []
+    for phase, label in PHASE_LABELS.items():
+        tasks = by_phase.get(phase)
+        if phase in done or not tasks or any(state not in FINISHED for state, _ in tasks):
+            continue
+        counts: dict[str, int] = {}
+        for state, _ in tasks:
+            counts[state] = counts.get(state, 0) + 1
+        ended = [end for _, end in tasks if end is not None]
+        at = f" (+{(max(ended) - started).total_seconds():.0f} s)" if ended else ""
+        order = [*(s for s in STATE_ORDER if s in counts), *sorted(set(counts) - set(STATE_ORDER))]
+        states = ", ".join(f"{counts[state]} {state}" for state in order)
+        lines.append((phase, f"{label.ljust(14)} done: {len(tasks)} tasks, {states}{at}"))
+    return lines
+
+
+class PhaseProgress:
+    """While dag.test() runs, a thread reads the run's task instances from Airflow's metadata every second and
+    prints a line as each phase finishes; :meth:`finish` prints what it has not (from the finished run)."""
+
+    def __init__(self, run_after: datetime, dag_id: str = "delivery_window"):
+        import threading
+
+        self.run_after, self.dag_id = run_after, dag_id
+        self.done: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="phase-progress", daemon=True)
+
+    def __enter__(self) -> PhaseProgress:
+        self.started = datetime.now(UTC)
+        self._after_id = self._last_run_id()  # dag.test() replaces an earlier run of the day: a new id
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def finish(self, tis) -> None:
+        """Stop reading, then print the phases not printed yet from ``tis`` (the finished run's)."""
+        self._stop.set()
+        self._thread.join()
+        self._print([(ti.task_id, ti.state, ti.end_date) for ti in tis])
+
+    def _print(self, rows) -> None:
+        for phase, line in phase_lines(rows, self.started, self.done):
+            self.done.add(phase)
+            print(line, flush=True)
+
+    def _last_run_id(self) -> int:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import func, select
+
+        with create_session() as session:
+            return session.scalar(select(func.max(DagRun.id)).where(DagRun.dag_id == self.dag_id)) or 0
+
+    def _poll(self) -> None:
+        from airflow.models.dagrun import DagRun
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        query = (
+            select(TaskInstance.task_id, TaskInstance.state, TaskInstance.end_date)
+            .join(DagRun, (DagRun.dag_id == TaskInstance.dag_id) & (DagRun.run_id == TaskInstance.run_id))
+            .where(
+                DagRun.dag_id == self.dag_id, DagRun.id > self._after_id, DagRun.run_after == self.run_after
+            )
+        )
+        while not self._stop.wait(1.0):
+            try:
+                with create_session() as session:
+                    rows = session.execute(query).all()
+            except (
+                Exception
+            ):  # progress is a courtesy: a busy metadata DB skips a second, finish() catches up
+                continue
+            self._print(rows)
 
 
 def print_report(url: str, day: date, sandbox, dag_run, elapsed: float) -> bool:
@@ -182,12 +281,35 @@ def print_report(url: str, day: date, sandbox, dag_run, elapsed: float) -> bool:
     return bool(report)
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the working directory when under it (build/demo-... from the project root)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def demo_log_path(day: date, scenario: str) -> Path:
+    """Where ``demo`` saves its full log: build/demo-<delivery date>-<scenario>.log (a rerun overwrites it)."""
+    return runtime.BUILD / f"demo-{day.isoformat()}-{scenario}.log"
+
+
 def cmd_demo(args) -> int:
+    from delivery_window import console_log
+
     day = runnable_day(_day(args.date))
-    url = runtime.database_url("delivery_window_demo", prefer_local=False)
-    print(f"demo: scenario={args.scenario} date={day} report DB={url}")
-    prepare_day(url, args.scenario, day, source_contract=True)  # the demo owns its database
-    state, reported = run_day(url, args.scenario, day, dry_run=args.dry_run)
+    log_path = demo_log_path(day, args.scenario)
+    # before anything imports Airflow (its log handlers keep the streams they find) or pgserver (a warning)
+    with console_log.captured(log_path) as capture:
+        print(f"demo: scenario={args.scenario} date={day}; full log: {shown(log_path)}")
+        url = runtime.database_url("delivery_window_demo", prefer_local=False)
+        print(f"demo: report database {url}")
+        prepare_day(url, args.scenario, day, source_contract=True)  # the demo owns its database
+        _, reported = run_day(url, args.scenario, day, dry_run=args.dry_run)
+        print(
+            f"{'full log'.ljust(20)}  {shown(log_path)} (unfiltered; {capture.left_off_total} known-harmless "
+            "warning(s) not shown here)"
+        )
     # the demo worked when the day was run to its report; a failed run (a remediation measured not met, as on
     # the outage day) is the demo's result, printed above, not the demo failing
     return 0 if reported else 1

@@ -18,6 +18,7 @@ from delivery_window.paths import ROOT
 
 log = masked_logger(__name__)
 CACHE = ROOT / ".cache"
+BUILD = ROOT / "build"
 LOCAL_PG = ("127.0.0.1", 5432)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
