@@ -1,9 +1,11 @@
-"""``delivery-window demo | replay | import | migrate | silence | incident | sandbox | airflow``: the commands behind
-the Makefile.
+"""delivery-window: the commands behind the Makefile. make demo runs "delivery-window demo" (a whole simulated
+day through the real DAG, its report printed, the full log saved under build/); make airflow runs
+"delivery-window airflow" (the Airflow UI: airflow standalone on http://127.0.0.1:8080, wired to the
+sandbox).
 
-Bad input (a date that is no date, in the future or before the DAG's start date, a day with no delivery attempts,
-an unknown scenario, a database without the platform tables) is answered with one line on stderr and exit
-status 2, before Airflow or the sandbox starts; never with a traceback.
+Bad input (a date that is no date, in the future or before the DAG's start date, a day with no delivery
+attempts, an unknown scenario, a database that cannot be reached or has no platform tables) is answered with
+one line on stderr and exit status 2, before Airflow or the sandbox starts; never a traceback.
 """
 
 from __future__ import annotations
@@ -495,7 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     from delivery_window.protocol import get_protocol
     from delivery_window.run_params import PHASES
 
-    parser = _Parser(prog="delivery-window", description=__doc__)
+    parser = _Parser(
+        prog="delivery-window", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(
@@ -634,6 +638,20 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args)
     except UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        import psycopg
+
+        from delivery_window.migrate import MigrationError
+
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, psycopg.OperationalError):
+            problem = f"database unavailable: {first}"
+        elif isinstance(exc, MigrationError):  # the database's migration ledger disagrees with sql/migrations
+            problem = first
+        else:  # a bug: its traceback is what to read
+            raise
+        print(f"{parser.prog} {args.command}: error: {problem}", file=sys.stderr)
         return 2
 
 

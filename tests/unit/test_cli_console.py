@@ -1,6 +1,6 @@
 """What `delivery-window demo` prints: Airflow's, GX's and platformdirs' known-harmless warnings are recognised by
 name (logger + message, or warnings category + message) and kept off the terminal, never an error; the log file
-gets everything. Also the per-phase progress lines."""
+gets everything. Also the per-phase progress lines and the parser's help texts."""
 
 from __future__ import annotations
 
@@ -173,3 +173,71 @@ def test_a_phase_line_is_printed_once_when_all_its_tasks_have_finished():
     assert cli.phase_lines(finished, t0, {"pre_delivery"}) == [
         ("delivery", "delivery       done: 2 tasks, 1 failed, 1 upstream_failed (+12 s)")
     ]
+
+
+def test_the_parser_description_names_the_airflow_command_without_literal_backticks(capsys):
+    assert cli.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "``" not in text
+    assert '"delivery-window airflow"' in text
+
+
+def test_every_command_taking_a_scenario_lists_them_with_a_line_each(capsys):
+    from delivery_window.sandbox.scenarios import REGISTRY
+
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    taking = [name for name, sub in commands.items() if "--scenario" in sub._option_string_actions]
+    assert taking == ["demo", "sandbox", "airflow"]
+    for name in taking:
+        assert cli.main([name, "--help"]) == 0
+        listed = capsys.readouterr().out.split("scenarios:\n", 1)[1].splitlines()
+        assert [line.split()[0] for line in listed] == list(REGISTRY), name
+        assert all(len(line) <= 100 for line in listed)
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_and_exit_2(capsys, monkeypatch):
+    import psycopg
+
+    def refused(url):
+        raise psycopg.OperationalError(
+            'connection failed: connection to server at "127.0.0.1", port 1 failed'
+        )
+
+    monkeypatch.setattr(cli.runtime, "dsn_connect", refused)
+    monkeypatch.setenv("DELIVERY_DB_URL", "postgresql://nobody@127.0.0.1:1/x")
+    for argv in (["silence", "list"], ["incident", "close", "--incident", "x", "--by", "y", "--reason", "z"]):
+        assert cli.main(argv) == 2
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and "Traceback" not in err + out, err
+        assert err.startswith(f"delivery-window {argv[0]}: error: database unavailable: connection failed")
+
+
+def test_an_edited_migration_is_one_line_and_exit_2(capsys, monkeypatch, tmp_path):
+    from delivery_window.migrate import MigrationError
+
+    def edited(url, scenario, day, *, source_contract=False):
+        raise MigrationError(
+            "migration 0012_x was edited after it was applied (checksum a != b); add a new one"
+        )
+
+    monkeypatch.setattr(cli, "prepare_day", edited)
+    monkeypatch.setattr(cli.runtime, "database_url", lambda name, prefer_local: "postgresql://x/y")
+    monkeypatch.setattr(cli.runtime, "port_open", lambda host, port, timeout=0.5: False)
+    monkeypatch.setattr(cli.runtime, "BUILD", tmp_path)
+    assert cli.main(["airflow", "--port", "8092"]) == 2
+    out, err = capsys.readouterr()
+    assert (
+        err
+        == "delivery-window airflow: error: migration 0012_x was edited after it was applied (checksum a != b); add a new one\n"
+    )
+
+
+def test_a_bug_is_not_turned_into_a_usage_error(monkeypatch):
+    def bug(url):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cli.runtime, "dsn_connect", bug)
+    monkeypatch.setenv("DELIVERY_DB_URL", "postgresql://nobody@127.0.0.1:1/x")
+    with pytest.raises(KeyError):
+        cli.main(["silence", "list"])
