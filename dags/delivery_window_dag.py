@@ -41,6 +41,7 @@ from delivery_window.reports.assets import REPORT_ASSETS
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks import pre_window, remediation
 from delivery_window.runbooks.run import choose_runbooks
+from delivery_window.ui import runbook_link
 from delivery_window.window import context_day, window_at
 from delivery_window.wiring.pre_window_group import entry_task_id, pre_window_tasks
 from delivery_window.wiring.runbook_groups import runbook_groups
@@ -67,7 +68,9 @@ def check_task(name: str):
     spec = CHECKS[name]
     runbook = runbook_for(name, P)
     opens = (
-        f"`{P.runbooks[runbook].doc}` ({runbook})" if runbook else "`include/runbooks/README.md` (escalation)"
+        f"{runbook_link(P.runbooks[runbook].doc)} ({runbook})"
+        if runbook
+        else f"{runbook_link('include/runbooks/README.md')} (escalation)"
     )
 
     @task(

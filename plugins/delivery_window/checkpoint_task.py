@@ -37,7 +37,8 @@ def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) 
     as_of = window.close(day, p)
     with store.report_db() as conn:
         targeted, _ = store.active_advisors(conn)
-        critical = [a for a in store.alerts(conn, day) if a["severity"] in CRITICAL_SEVERITIES]
+        alerts = store.alerts(conn, day)
+        critical = [a for a in alerts if a["severity"] in CRITICAL_SEVERITIES]
         row = cp.sla_checkpoint(day, store.attempts(conn, day), targeted, len(critical), as_of, p)
         row.update(run_id=run_id, mode="replay" if utcnow() >= as_of else "live")
         store.record_window_run(conn, row)
@@ -90,7 +91,8 @@ def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) 
         matrix = engine.on_sla_measured(conn, day, float(row["sla_pct"]), at, p, dry_run=dry_run)
     log.info("business matrix at %s: %s", at.isoformat(), matrix.as_dict())
     out = {k: str(v) if isinstance(v, (date, datetime)) else v for k, v in row.items()}
-    return {**out, "checkpoint": {c.check_name: str(c.status) for c in items}}
+    # "alerts": every alert of the day (the run note on the grid says it: ui/run_notes.py)
+    return {**out, "alerts": len(alerts), "checkpoint": {c.check_name: str(c.status) for c in items}}
 
 
 def record_items(day: date, items: list[CheckResult]) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 
 from delivery_window.runbooks import run
+from delivery_window.ui import runbook_link
 
 APPROVAL_MODES = ("hitl_when_scheduled", "hitl", "auto")
 
@@ -55,7 +56,7 @@ class RunbookApprovalOperator(ApprovalOperator):
                 f"Runbook **{runbook}** wants to run **{step}** for delivery date "
                 "{{ params.delivery_date or dag_run.run_after.strftime('%Y-%m-%d') }}.\n\n"
                 f"No answer within {timeout_minutes} min means **{default}**. Human runbook: "
-                f"`include/runbooks/{runbook}.md`."
+                f"{runbook_link(f'include/runbooks/{runbook}.md')}."
             ),
             defaults=default,
             response_timeout=timedelta(minutes=timeout_minutes),

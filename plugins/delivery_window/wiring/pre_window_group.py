@@ -15,6 +15,7 @@ from airflow.sdk import task
 
 from delivery_window.protocol import Protocol
 from delivery_window.runbooks import pre_window
+from delivery_window.ui import runbook_link
 from delivery_window.wiring.approval import RunbookApprovalOperator, approvers
 
 GROUP = "pre_delivery.pre_window"
@@ -53,7 +54,7 @@ def pre_window_tasks(decision, protocol: Protocol) -> list[object]:
             task_id=remediation_task_id(name),
             retries=0,
             doc_md=f"Pre-window remediation **{name}** (runbook {spec.runbook}, "
-            f"`{protocol.runbooks[spec.runbook].doc}`), chosen by `go_no_go` when {when}. Acts on the delivery "
+            f"{runbook_link(protocol.runbooks[spec.runbook].doc)}), chosen by `go_no_go` when {when}. Acts on the delivery "
             "service, verifies, records each step in `runbook_runs` (step `pre_window.*`); fails when a step "
             "failed (recorded first).",
         )(_remediate)(name)

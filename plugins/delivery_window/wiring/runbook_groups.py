@@ -29,6 +29,7 @@ from airflow.sdk import TaskGroup, task
 from delivery_window.protocol import Protocol
 from delivery_window.runbooks import run
 from delivery_window.runbooks.steps import STEPS
+from delivery_window.ui import runbook_link
 from delivery_window.wiring.approval import RunbookApprovalOperator, approvers
 from delivery_window.wiring.runbook_watch import RunbookWatchOperator
 
@@ -84,7 +85,7 @@ def runbook_group(name: str, protocol: Protocol, chooser_id: str) -> tuple[objec
             retries=0,
             doc_md=f"Watch from 06:00 (deferred on the triggerer): start runbook **{name}** ({spec.runbook}) as soon "
             f"as the monitor opens incident `<date>:{name}`, or after the window if `choose_runbook` names it; "
-            f"skip otherwise. Human runbook: `{spec.doc}`.",
+            f"skip otherwise. Human runbook: {runbook_link(spec.doc)}.",
         )
         previous = activate
         acts = []
