@@ -16,8 +16,10 @@ DATE ?=
 
 help:
 	@echo "make demo [SCENARIO=healthy|whatsapp_outage] [DATE=YYYY-MM-DD]   simulate a whole delivery day"
+	@echo "               (full log: build/demo-<date>-<scenario>.log; scenarios: delivery-window demo --help)"
 	@echo "make test      all tests (dags, unit, integration on real Postgres, e2e with dag.test())"
-	@echo "make airflow   Airflow UI (airflow standalone on 127.0.0.1:8080) wired to the sandbox"
+	@echo "make airflow [SCENARIO=...]   Airflow UI on http://127.0.0.1:8080, login admin / admin, wired to the"
+	@echo "               sandbox (metadata on Postgres; standalone's output: build/airflow-standalone.log)"
 	@echo "make lint      ruff check + format check"
 	@echo "make bench     benchmarks under bench/ (printed figures)"
 

@@ -1,11 +1,11 @@
 """delivery-window: the commands behind the Makefile. make demo runs "delivery-window demo" (a whole simulated
 day through the real DAG, its report printed, the full log saved under build/); make airflow runs
-"delivery-window airflow" (the Airflow UI: airflow standalone on http://127.0.0.1:8080, wired to the
-sandbox).
+"delivery-window airflow" (the Airflow UI: airflow standalone on http://127.0.0.1:8080, login admin / admin,
+wired to the sandbox).
 
 Bad input (a date that is no date, in the future or before the DAG's start date, a day with no delivery
-attempts, an unknown scenario, a database that cannot be reached or has no platform tables) is answered with
-one line on stderr and exit status 2, before Airflow or the sandbox starts; never a traceback.
+attempts, an unknown scenario, a database that cannot be reached or has no platform tables, a port in use) is
+answered with one line on stderr and exit status 2, before Airflow or the sandbox starts; never a traceback.
 """
 
 from __future__ import annotations
@@ -393,7 +393,21 @@ def cmd_sandbox(args) -> int:
 
 
 def cmd_airflow(args) -> int:
-    """``airflow standalone`` on 127.0.0.1 with every connection pointed at a sandbox in this process."""
+    """``airflow standalone`` on 127.0.0.1 with every connection pointed at a sandbox in this process: metadata
+    on Postgres, the fixed login :data:`runtime.UI_LOGIN`, the DAGs unpaused, task logs at INFO
+    (:func:`runtime.standalone_env`, shared with the UI test). The terminal gets what this command says (the
+    login line, then when the UI is ready); standalone's own output goes to the log file."""
+    from delivery_window import console_log
+
+    if runtime.port_open("127.0.0.1", args.port):
+        raise UsageError(f"port {args.port} is in use (another Airflow?): stop it, or choose one with --port")
+    log_path = runtime.BUILD / "airflow-standalone.log"
+    with console_log.captured(log_path) as capture:
+        return run_standalone(args, capture)
+
+
+def run_standalone(args, capture) -> int:
+    """:func:`cmd_airflow` after its checks: the sandbox and ``airflow standalone`` until Ctrl-C (or SIGTERM)."""
     import signal
     import subprocess
 
@@ -403,35 +417,106 @@ def cmd_airflow(args) -> int:
     url = runtime.database_url("delivery_window_demo", prefer_local=False)
     for day in (date.today() - timedelta(days=1), date.today()):
         prepare_day(url, args.scenario, day, source_contract=True)  # the demo's database, as `demo`
-    runtime.configure_airflow(runtime.CACHE / "airflow-ui")
-    os.environ.update(
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(args.port),
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{args.port}",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
-        # standalone launches its components as bare `airflow ...`: the venv's bin must be on PATH.
-        PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
-    )
+    home = runtime.CACHE / "airflow-ui"
+    runtime.write_ui_login(home)
+    # a database of its own (created if missing) on the local Postgres, else on the embedded one
+    metadata = runtime.server_database_url(runtime.UI_METADATA_DB, prefer_local=True)
+    base = f"http://127.0.0.1:{args.port}"
+    user, password = runtime.UI_LOGIN
+    # Ctrl-C and a plain kill both stop standalone cleanly, also when this command runs as a background job
+    # (whose SIGINT is ignored, and standalone would inherit that and ignore it too)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     with Sandbox(scenario=args.scenario).start() as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
+        env = runtime.standalone_env(
+            home=home,
+            port=args.port,
+            metadata_url=metadata,
+            connections=sandbox_connections(
+                sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL)
+            ),
         )
-        print(f"sandbox at {sandbox.url}; Airflow UI at http://127.0.0.1:{args.port} (Ctrl-C stops both)")
-        proc = subprocess.Popen(["airflow", "standalone"], start_new_session=True)
+        print(f"Airflow UI {base}  login {user} / {password}  (local sandbox; Ctrl-C stops it)", flush=True)
+        print(
+            f"starting airflow standalone: metadata {metadata}; its output: {shown(capture.path)}", flush=True
+        )
+        proc = subprocess.Popen(
+            ["airflow", "standalone"],
+            env={**os.environ, **env},
+            stdout=capture.file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
-            return proc.wait()
+            started = time.monotonic()
+            while proc.poll() is None:
+                if state := ui_dag_state(base, user, password):
+                    print(
+                        f"Airflow is ready after {time.monotonic() - started:.0f} s: delivery_window is {state}, "
+                        f"{base}/dags/delivery_window",
+                        flush=True,
+                    )
+                    break
+                time.sleep(2)
+            code = proc.wait()
+            print(
+                f"airflow standalone exited with status {code}; its output: {shown(capture.path)}", flush=True
+            )
+            return code or 1
         except KeyboardInterrupt:
-            # SIGINT stops standalone cleanly; SIGTERM would orphan its components. Whatever is still
-            # running after the grace period (idle LocalExecutor workers, the triggerer) is killed as a group.
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGINT)  # standalone stops its components; SIGTERM would orphan them
             try:
-                return proc.wait(timeout=20)
+                proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                return proc.wait()
+                pass
+            print("airflow standalone stopped", flush=True)
+            return 0
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+            kill_session(proc.pid)
+            proc.wait()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def kill_session(sid: int) -> None:
+    """SIGKILL whatever is left of session ``sid``, one this command started: standalone's components, their
+    LocalExecutor workers, and the task processes those put in process groups of their own."""
+    import signal
+
+    proc = Path("/proc")
+    pids = [int(p.name) for p in proc.iterdir() if p.name.isdigit()] if proc.is_dir() else []
+    for pid in pids:
+        try:
+            if os.getsid(pid) == sid:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.killpg(sid, signal.SIGKILL)  # where there is no /proc: the session leader's group at least
+    except ProcessLookupError:
+        pass
+
+
+def ui_dag_state(base: str, user: str, password: str) -> str | None:
+    """``"paused"`` or ``"unpaused"`` once the API logs ``user`` in and knows delivery_window; None before."""
+    import json
+    import urllib.request
+
+    def call(path: str, token: str | None = None, body: dict | None = None) -> dict:
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    try:
+        token = call("/auth/token", body={"username": user, "password": password})["access_token"]
+        return "paused" if call("/api/v2/dags/delivery_window", token)["is_paused"] else "unpaused"
+    except (OSError, ValueError, KeyError):  # not up yet, or the DAG not parsed yet
+        return None
 
 
 def cmd_silence(args) -> int:
@@ -595,7 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scenario_argument(ui)
-    ui.add_argument("--port", type=int, default=8080)
+    ui.add_argument("--port", type=int, default=8080, help="the UI's port on 127.0.0.1 (default 8080)")
     ui.set_defaults(fn=cmd_airflow)
     return parser
 

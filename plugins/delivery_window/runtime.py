@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
@@ -49,6 +50,12 @@ def database_url(name: str, *, prefer_local: bool) -> str:
     else the embedded PostgreSQL. Never SQLite: the report store is always PostgreSQL."""
     if os.environ.get("DELIVERY_DB_URL"):
         return os.environ["DELIVERY_DB_URL"]
+    return server_database_url(name, prefer_local=prefer_local)
+
+
+def server_database_url(name: str, *, prefer_local: bool) -> str:
+    """Database ``name`` (created if missing) on 127.0.0.1:5432 when preferred and up, else on the embedded
+    PostgreSQL (started if needed; it lives as long as this process)."""
     if prefer_local and port_open(*LOCAL_PG):
         admin = f"postgresql://postgres@{LOCAL_PG[0]}:{LOCAL_PG[1]}/postgres"
     else:
@@ -76,7 +83,8 @@ def create_database(admin_url: str, name: str) -> None:
 
 
 def configure_airflow(home: Path) -> None:
-    """Airflow settings for a local run: SQLite metadata under ``home``, our dags folder, no examples."""
+    """Airflow settings for a local dag.test() run (the demo, replays): SQLite metadata under ``home`` (one
+    process), our dags folder, no examples, logs at WARNING. ``airflow standalone``: :func:`standalone_env`."""
     home.mkdir(parents=True, exist_ok=True)
     os.environ["AIRFLOW_HOME"] = str(home)
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
@@ -90,6 +98,85 @@ def set_connections(conns: dict[str, str]) -> None:
     """Expose connections to Airflow as ``AIRFLOW_CONN_<ID>`` environment variables."""
     for conn_id, value in conns.items():
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = value
+
+
+# --- airflow standalone (`delivery-window airflow`, tests/e2e/test_ui.py) --------------------------------------
+
+# The local sandbox UI's fixed login (user, password): the simple auth manager's, from the passwords file below.
+UI_LOGIN = ("admin", "admin")
+UI_METADATA_DB = "airflow_ui"
+
+
+def ui_passwords_file(home: Path) -> Path:
+    """The simple auth manager's passwords file (JSON ``{user: password}``) under ``home``."""
+    return home / "simple_auth_manager_passwords.json"
+
+
+def write_ui_login(home: Path) -> Path:
+    """Write :data:`UI_LOGIN` to the passwords file: the simple auth manager then keeps it, instead of
+    generating a password at first start and printing it once among standalone's output."""
+    import json
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = ui_passwords_file(home)
+    user, password = UI_LOGIN
+    path.write_text(json.dumps({user: password}) + "\n")
+    return path
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A ``postgresql://`` URL with the driver Airflow's metadata uses (psycopg2)."""
+    return (
+        url.replace("postgresql://", "postgresql+psycopg2://", 1) if url.startswith("postgresql://") else url
+    )
+
+
+def standalone_env(
+    *,
+    home: Path,
+    port: int,
+    metadata_url: str,
+    connections: dict[str, str],
+    scheduled_runs: bool = True,
+    all_admins: bool = False,
+    path: str | None = None,
+) -> dict[str, str]:
+    """The settings ``airflow standalone`` runs with, for ``delivery-window airflow`` and the UI test alike
+    (add them to ``os.environ``). Pure: nothing is written or started.
+
+    Metadata on PostgreSQL (``metadata_url``), never SQLite: standalone runs a scheduler, a dag-processor, a
+    triggerer and parallel tasks, and SQLite's single writer lock made the scheduler die ("database is
+    locked") on a busy machine. The API on 127.0.0.1:``port``; login :data:`UI_LOGIN` from the passwords file
+    :func:`write_ui_login` writes, role admin (``all_admins``: no login at all, every request is an admin's).
+    DAGs unpaused when first parsed; task logs at INFO (the UI shows them). ``[core] default_timezone`` is the
+    protocol's (Asia/Kolkata): naive times, as in CLI arguments, are IST. The UI itself shows times in the zone
+    chosen in its user menu, the browser's until then: Airflow 3.3 has no server setting for it (2.x's
+    ``[webserver] default_ui_timezone`` is gone). ``scheduled_runs=False`` turns the scheduler's own runs off
+    (only triggered runs run). ``connections``: id → URI, as ``AIRFLOW_CONN_<ID>``. The venv's bin goes first
+    on ``PATH`` (``path``, default ``$PATH``): standalone starts its components as bare ``airflow ...``."""
+    from delivery_window.protocol import get_protocol
+
+    user, _ = UI_LOGIN
+    path = os.environ.get("PATH", os.defpath) if path is None else path
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(metadata_url),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": get_protocol().timezone,
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(scheduled_runs),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(ui_passwords_file(home)),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": str(all_admins),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{path}",
+        **{f"AIRFLOW_CONN_{conn_id.upper()}": uri for conn_id, uri in connections.items()},
+    }
 
 
 def init_airflow_db() -> None:

@@ -179,7 +179,7 @@ def test_the_parser_description_names_the_airflow_command_without_literal_backti
     assert cli.main(["--help"]) == 0
     text = capsys.readouterr().out
     assert "``" not in text
-    assert '"delivery-window airflow"' in text
+    assert '"delivery-window airflow"' in text and "login admin / admin" in text
 
 
 def test_every_command_taking_a_scenario_lists_them_with_a_line_each(capsys):
