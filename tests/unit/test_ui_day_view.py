@@ -106,7 +106,7 @@ def test_checks_are_grouped_in_phase_order_and_a_warn_is_not_green():
             check("check_redis_cache", "pre_delivery.infrastructure", "warn"),
         ]  # fmt: skip
     )
-    assert list(grouped) == ["post_delivery.checkpoint_0605", "pre_delivery.infrastructure"]
+    assert list(grouped) == ["pre_delivery.infrastructure", "post_delivery.checkpoint_0605"]
     assert (
         grouped["pre_delivery.infrastructure"][0]["colour"]
         == STATUS_COLOURS["warn"]

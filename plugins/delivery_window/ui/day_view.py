@@ -140,8 +140,16 @@ def checks_by_phase(checks: list[dict[str, Any]]) -> dict[str, list[dict[str, An
         grouped[check.get("phase") or "other"].append(
             {**check, "colour": STATUS_COLOURS.get(check["status"], STATUS_COLOURS["not_observed"])}
         )
-    order = [p for p in PHASES if p in grouped] + sorted(set(grouped) - set(PHASES))
-    return {phase: grouped[phase] for phase in order}
+
+    def rank(phase: str) -> tuple[int, str, str]:  # pre_delivery.* before delivery.* before post_delivery.*
+        top, first = phase.split(".", 1)[0], grouped[phase][0].get("checked_at")
+        return (
+            PHASES.index(top) if top in PHASES else len(PHASES),
+            "" if first is None else str(first),
+            phase,
+        )
+
+    return {phase: grouped[phase] for phase in sorted(grouped, key=rank)}
 
 
 def is_live(day: date, now: datetime, protocol, at) -> bool:
