@@ -196,3 +196,9 @@ def test_check_results_come_from_the_check_tasks_xcoms():
         {"phase": "pre_delivery.final_check", "check_name": "check_sender_quality", "status": "warn",
          "message": "quality MEDIUM"}
     ]  # fmt: skip
+
+
+def test_the_pages_make_ist_the_uis_default_timezone_once():
+    html = render_day(view(), "/dw", tz())
+    assert 'if (!window.localStorage.getItem("timezone"))' in html
+    assert 'JSON.stringify("Asia/Kolkata")' in html

@@ -112,9 +112,10 @@ def _html(view) -> HTMLResponse:
 def days_page() -> HTMLResponse:
     from delivery_window.ui.day_data import read_only_db, recorded_days
     from delivery_window.ui.day_page import render_days
+    from delivery_window.window import tz
 
     with read_only_db() as conn:
-        return HTMLResponse(render_days(recorded_days(conn), URL_PREFIX))
+        return HTMLResponse(render_days(recorded_days(conn), URL_PREFIX, tz()))
 
 
 @app.get("/days/{day}", response_class=HTMLResponse, summary="One day's record")

@@ -14,6 +14,20 @@ from delivery_window.ui.day_chart import chart_svg
 from delivery_window.ui.day_view import DayView, alert_state, escalation_counts
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+# Airflow 3.3's UI takes its timezone from the browser and keeps the user's choice in localStorage["timezone"]
+# (JSON); there is no server setting. Our pages (same origin) make Asia/Kolkata the default once, when the user
+# has chosen none; User -> Timezone in the UI still changes it.
+def timezone_default(zone) -> str:
+    """The script making ``zone`` (protocol.yaml's timezone) the Airflow UI's timezone unless one is chosen."""
+    name = json.dumps(str(zone))
+    return (
+        'try { if (!window.localStorage.getItem("timezone")) '
+        f'window.localStorage.setItem("timezone", JSON.stringify({name})); }} catch (e) {{}}'
+    )
+
+
 _DETAIL_SKIP = {"at", "step"}
 
 
@@ -70,6 +84,7 @@ def render_day(view: DayView, base: str, label_tz) -> str:
             checks=view.checks,
             counts=escalation_counts(view.escalations),
             chart=chart_svg(view.minutes, view.alerts, label_tz),
+            timezone_default=timezone_default(label_tz),
         )
     )
 
@@ -83,7 +98,7 @@ def _pct(value: Any) -> str:
     return "" if value is None else f"{float(value):.2f} %"
 
 
-def render_days(days: list[dict[str, Any]], base: str) -> str:
+def render_days(days: list[dict[str, Any]], base: str, label_tz) -> str:
     """The list of recorded delivery days, newest first, each linking to its page."""
     rows = "".join(
         f'<tr><td><a href="{base}/days/{d["delivery_date"]}">{d["delivery_date"]}</a></td>'
@@ -93,7 +108,8 @@ def render_days(days: list[dict[str, Any]], base: str) -> str:
         for d in days
     )
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Delivery days</title><style>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Delivery days</title>'
+        f"<script>{timezone_default(label_tz)}</script><style>"
         "body{font-family:system-ui,sans-serif;margin:16px}table{border-collapse:collapse}"
         "td,th{border-bottom:1px solid #d8dee4;padding:4px 10px;text-align:left}</style></head><body>"
         "<h1>Delivery days</h1><table><tr><th>date</th><th>SLA</th><th></th><th>alerts</th><th>incidents</th>"
