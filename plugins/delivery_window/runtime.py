@@ -151,9 +151,10 @@ def standalone_env(
     DAGs unpaused when first parsed; task logs at INFO (the UI shows them). ``[core] default_timezone`` is the
     protocol's (Asia/Kolkata): naive times, as in CLI arguments, are IST. The UI itself shows times in the zone
     chosen in its user menu, the browser's until then: Airflow 3.3 has no server setting for it (2.x's
-    ``[webserver] default_ui_timezone`` is gone). ``scheduled_runs=False`` turns the scheduler's own runs off
-    (only triggered runs run). ``connections``: id → URI, as ``AIRFLOW_CONN_<ID>``. The venv's bin goes first
-    on ``PATH`` (``path``, default ``$PATH``): standalone starts its components as bare ``airflow ...``."""
+    ``[webserver] default_ui_timezone`` is gone), so the delivery-window view's pages choose Asia/Kolkata once
+    for a user who has chosen none (``delivery_window.ui``). ``scheduled_runs=False`` turns the scheduler's own
+    runs off (only triggered runs run). ``connections``: id → URI, as ``AIRFLOW_CONN_<ID>``. The venv's bin goes
+    first on ``PATH`` (``path``, default ``$PATH``): standalone starts its components as bare ``airflow ...``."""
     from delivery_window.protocol import get_protocol
 
     user, _ = UI_LOGIN
