@@ -37,7 +37,7 @@ from delivery_window.migrate import migrate_report_schema
 from delivery_window.monitor import task as monitor_task
 from delivery_window.protocol import get_protocol
 from delivery_window.reports import assemble, handoff_task, post_delivery, summary
-from delivery_window.reports.assets import REPORT_ASSETS
+from delivery_window.reports.assets import REPORT_ASSETS, describe_event
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
 from delivery_window.runbooks import pre_window, remediation
 from delivery_window.runbooks.run import choose_runbooks
@@ -260,17 +260,23 @@ def delivery_window():
             f"{P.post_delivery_verification.checkpoint_deadline_minutes} min.",
         )
         def verify_sla_checkpoint(**context) -> dict:
-            return checkpoint_task.verify_sla_checkpoint(
+            row = checkpoint_task.verify_sla_checkpoint(
                 context_day(), context["run_id"], dry_run=context["params"]["dry_run"]
             )
+            describe_event(
+                context, "window_runs", context_day(), sla_pct=row.get("sla_pct"), sla_met=row.get("sla_met")
+            )
+            return row
 
         @task(
             outlets=[REPORT_ASSETS["advisor_issues"]],
             doc_md="**06:15**: advisors without today's content: who, last error, error class, retryable → "
             "`advisor_issues`.",
         )
-        def identify_advisor_issues() -> int:
-            return post_delivery.identify_advisor_issues(context_day())
+        def identify_advisor_issues(**context) -> int:
+            count = post_delivery.identify_advisor_issues(context_day())
+            describe_event(context, "advisor_issues", context_day(), advisors=count)
+            return count
 
         @task(
             outlets=[REPORT_ASSETS["dq_results"]],
@@ -278,7 +284,8 @@ def delivery_window():
             "day's attempts, the SLA row and the advisor issues, pushed down to Postgres → `dq_results`. A "
             "failing suite is a day-team finding, not a page.",
         )
-        def validate_delivery_analytics() -> dict:
+        def validate_delivery_analytics(**context) -> dict:
+            describe_event(context, "dq_results", context_day())
             return post_delivery.validate_delivery_analytics(context_day())
 
         @task(
@@ -300,6 +307,7 @@ def delivery_window():
             "priority; incidents documented; performance trends (7/30 days).",
         )
         def generate_daily_report(**context) -> str:
+            describe_event(context, "daily_reports", context_day())
             return assemble.generate_daily_report(context_day(), phases=selected_phases(context["params"]))
 
         @task(
@@ -307,7 +315,8 @@ def delivery_window():
             outlets=[REPORT_ASSETS["dq_results"]],
             doc_md="**06:30**: Great Expectations suite on the report row (one per day, the checkpoint's SLA).",
         )
-        def validate_report_rows() -> dict:
+        def validate_report_rows(**context) -> dict:
+            describe_event(context, "dq_results", context_day())
             return post_delivery.validate_report_rows(context_day())
 
         @task(
@@ -316,7 +325,8 @@ def delivery_window():
             doc_md="**06:30**: hand off to the day team → `handoff_log`: incidents, performance_notes, "
             "advisor_issues, infrastructure_changes, previous 24 h incident log, pending issues (by priority).",
         )
-        def hand_off_to_day_team() -> dict:
+        def hand_off_to_day_team(**context) -> dict:
+            describe_event(context, "handoff_log", context_day())
             return handoff_task.hand_off_to_day_team(context_day())
 
         @task(

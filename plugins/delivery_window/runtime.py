@@ -217,7 +217,7 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None, recor
     # in-process and one task at a time: a waiting runbook watch looks again at once (wiring.runbook_watch)
     os.environ[IN_PROCESS_ENV] = "1"
     try:
-        return dag.test(
+        dag_run = dag.test(
             logical_date=when,
             run_after=when,
             run_conf={
@@ -229,6 +229,13 @@ def run_dag(day: date, *, dry_run: bool = False, conf: dict | None = None, recor
                 **(conf or {}),
             },
         )
+        from delivery_window.ui.run_notes import note_after_test
+
+        try:
+            note_after_test(dag_run)  # the grid's note, as the scheduler's listener writes it
+        except Exception as exc:  # a note is a convenience: the run and its record stand without it
+            log.warning("could not write the note of %s: %s: %s", dag_run.run_id, type(exc).__name__, exc)
+        return dag_run
     finally:
         os.environ.pop(IN_PROCESS_ENV, None)
         from delivery_window import scope

@@ -136,3 +136,32 @@ def test_no_unmasked_phone_number_leaves_in_a_message(outage):
     assert sent
     leaks = [m for text in sent for m in phone.findall(text) if len(re.sub(r"\D", "", m)) >= 10]
     assert leaks == []
+
+
+def test_the_days_asset_events_say_which_day_and_copy_and_the_run_note_its_outcome(healthy):
+    """The data team's DAGs scheduled on the report tables learn the day, whether it is the record, and the SLA;
+    the grid's note (ui/run_notes.py, written by the plugin's listener in dag.test() too) says the same."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    dag_run, _ = healthy
+    with create_session() as session:
+        events = {
+            name: extra
+            for name, extra in session.execute(
+                select(AssetModel.name, AssetEvent.extra)
+                .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+                .where(AssetEvent.source_run_id == dag_run.run_id)
+            )
+        }
+        note = session.scalar(select(DagRun).where(DagRun.run_id == dag_run.run_id)).note
+    assert set(events) == {f"delivery_ops.{t}" for t in ("window_runs", "advisor_issues", "dq_results",
+                                                          "daily_reports", "handoff_log")}  # fmt: skip
+    sla = events["delivery_ops.window_runs"]
+    assert (
+        sla["delivery_date"] == HEALTHY_DAY.isoformat() and sla["record"] is True and sla["sla_met"] is True
+    )
+    assert all(e["schema"] == "delivery_ops" for e in events.values())
+    assert note == f"Delivery date {HEALTHY_DAY} · record · SLA {float(sla['sla_pct']):.2f} % MET · 0 alerts"

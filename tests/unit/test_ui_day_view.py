@@ -202,3 +202,14 @@ def test_the_pages_make_ist_the_uis_default_timezone_once():
     html = render_day(view(), "/dw", tz())
     assert 'if (!window.localStorage.getItem("timezone"))' in html
     assert 'JSON.stringify("Asia/Kolkata")' in html
+
+
+def test_asset_event_extras_name_the_day_and_the_copy():
+    from delivery_window.reports.assets import event_extra
+    from delivery_window.scope import RECORD, evaluation_scope
+
+    assert event_extra(DAY, RECORD, sla_pct=99.7, sla_met=True, advisors=None) == {
+        "delivery_date": "2026-09-01", "record": True, "schema": "delivery_ops", "sla_pct": 99.7, "sla_met": True
+    }  # fmt: skip
+    replay = event_extra(DAY, evaluation_scope(DAY, "manual__x", send=False))
+    assert replay["record"] is False and replay["schema"].startswith("delivery_eval_20260901_")

@@ -20,3 +20,21 @@ REPORT_ASSETS: dict[str, Asset] = {
     )
     for table in TABLES
 }
+
+
+def event_extra(day, scope, **facts) -> dict:
+    """The ``extra`` of a report table's asset event: which day, which copy (the record or an evaluation's
+    schema; a consumer of the record skips evaluations), and the task's headline facts (e.g. the SLA)."""
+    return {
+        "delivery_date": day.isoformat(),
+        "record": scope.is_record,
+        "schema": scope.schema,
+        **{k: v for k, v in facts.items() if v is not None},
+    }
+
+
+def describe_event(context, table: str, day, **facts) -> None:
+    """Attach :func:`event_extra` to the running task's asset event for ``delivery_ops.<table>``."""
+    from delivery_window import scope
+
+    context["outlet_events"][REPORT_ASSETS[table]].extra = event_extra(day, scope.current(), **facts)

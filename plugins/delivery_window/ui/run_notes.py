@@ -97,7 +97,7 @@ def note_finished(dag_run) -> None:
     from sqlalchemy.orm import object_session
 
     session = object_session(dag_run)
-    if session is None:
+    if session is None:  # dag.test() hands its listeners a run outside its session: runtime.run_dag notes it
         return
     day, scope = _day_and_scope(dag_run)
     results = _results(dag_run, session)
@@ -110,3 +110,17 @@ def note_finished(dag_run) -> None:
     for ti in dag_run.get_task_instances(session=session) if notes else []:
         if ti.task_id in notes and ours(ti.note):
             ti.note = notes[ti.task_id]
+
+
+def note_after_test(dag_run) -> None:
+    """The end-of-run notes of a ``dag.test()`` run (the demo, replays, tests), once it has returned: its
+    listener call cannot write them (the run it passes is outside the session), and here no scheduler's
+    transaction is open, so a session of our own is safe."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalar(select(DagRun).where(DagRun.id == dag_run.id))
+        if run is not None:
+            note_finished(run)
