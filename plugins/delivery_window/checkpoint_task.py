@@ -86,8 +86,12 @@ def verify_sla_checkpoint(day: date, run_id: str | None, dry_run: bool = False) 
     ]
     record_items(day, items)
     log.info("SLA %.3f%% (target %s%%): %s", row["sla_pct"], p.sla.target_pct, row["status"])
+    at = engine_now(day, as_of, p.timezone)
+    with store.report_db() as conn:  # issue 14: the account's restrictions as WhatsApp reports them at 06:05
+        from delivery_window import account_health
+
+        account_health.look(conn, day, account_health.CHECKPOINT, at, p, ask=True)
     with store.report_db() as conn:  # after the 06:05 quality item: the matrix reads it too
-        at = engine_now(day, as_of, p.timezone)
         matrix = engine.on_sla_measured(conn, day, float(row["sla_pct"]), at, p, dry_run=dry_run)
     log.info("business matrix at %s: %s", at.isoformat(), matrix.as_dict())
     out = {k: str(v) if isinstance(v, (date, datetime)) else v for k, v in row.items()}

@@ -409,6 +409,7 @@ class Monitor(_Frozen):
     send_backoff_seconds: PositiveInt = 40
     claim_lease_seconds: PositiveInt = 60
     datadog_metric_prefix: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
+    account_health_poll_seconds: PositiveInt = 60  # issue 14: the monitor's WhatsApp account-health poll
 
 
 class PrimaryMetrics(_Frozen):
@@ -438,6 +439,7 @@ class AlertThresholds(_Frozen):
     latency_increase_max_pct: Annotated[float, Strict(), Field(ge=0)]  # vs baseline; may exceed 100
     latency_baseline_days: PositiveInt
     latency_baseline_min_days: PositiveInt
+    latency_baseline_default_ms: Annotated[int, Strict(), Field(ge=1)]  # issue 14: before min_days exist
 
 
 class AlertRule(_Frozen):
@@ -834,6 +836,25 @@ class ShiftHandoff(_Frozen):
 # ---------------------------------------------------------------------------------------------------------
 # The whole protocol
 # ---------------------------------------------------------------------------------------------------------
+# Meta's enums (whatsapp-business-messaging-v23.openapi.yaml): AccountReviewStatus, health_status
+# can_send_message (external-apis.md §1.2), WhatsAppAccountNumberStatus / WhatsAppPhoneNumberStatus.
+ReviewStatus = Literal["APPROVED", "PENDING", "REJECTED", "RESTRICTED"]
+CanSendMessage = Literal["AVAILABLE", "LIMITED", "BLOCKED"]
+NumberStatus = Literal[
+    "CONNECTED", "DISCONNECTED", "UNVERIFIED", "PENDING", "FLAGGED", "RESTRICTED", "RATE_LIMITED",
+    "LINKED", "UNLINKED", "DELETED", "MIGRATED", "BANNED",
+]  # fmt: skip
+
+
+class WhatsAppAccountHealth(_Frozen):
+    """When the Cloud API's account fields mean ``account_suspended`` (issue 14)."""
+
+    suspended_review_statuses: tuple[ReviewStatus, ...] = Field(min_length=1)
+    blocked_health: tuple[CanSendMessage, ...] = Field(min_length=1)
+    suspended_number_statuses: tuple[NumberStatus, ...] = Field(min_length=1)
+    runbook_doc: Annotated[str, Strict(), StringConstraints(pattern=r"^include/runbooks/[a-z0-9_]+\.md$")]
+
+
 class Protocol(_Frozen):
     """Typed, frozen view of include/protocol.yaml (see that file for the meaning of each key)."""
 
@@ -873,6 +894,7 @@ class Protocol(_Frozen):
     emergency_contacts: EmergencyContacts
     on_call_preparation: OnCallPreparation
     shift_handoff: ShiftHandoff
+    whatsapp_account_health: WhatsAppAccountHealth
 
     # -- helpers ------------------------------------------------------------------------------------------
     def time_of(self, name: str) -> dt.time:

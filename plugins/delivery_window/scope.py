@@ -40,6 +40,7 @@ RECORD_READS = frozenset(
         "update_evaluation_differences",
         "select_record_notifications",  # what the record sent: an evaluation asked to send never repeats it
         "select_record_action",  # what the record's runbook actions got: an evaluation never acts itself
+        "select_record_account_observations",  # what WhatsApp said of the account then (issue 14)
     }
 )
 

@@ -82,6 +82,25 @@ def recorded_observation(conn, day: date, name: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def record_account_observation(
+    conn, day: date, source: str, at: datetime, verdict: str, reasons: list[str], observed: dict[str, Any]
+) -> None:
+    """Insert one look at the WhatsApp account (``delivery_ops.account_observations``); a rerun adds nothing."""
+    execute(
+        conn,
+        "insert_account_observation",
+        {
+            "delivery_date": day, "source": source, "observed_at": at, "verdict": verdict,
+            "reasons": _json(reasons), "observed": _json(observed),
+        },
+    )  # fmt: skip
+
+
+def account_observations(conn, day: date) -> list[dict[str, Any]]:
+    """The day's looks at the WhatsApp account in the run's scope, in time order."""
+    return execute(conn, "select_account_observations", {"delivery_date": day})
+
+
 def check_results(conn, day: date) -> list[dict[str, Any]]:
     """All recorded check verdicts of a day."""
     return execute(conn, "select_check_results", {"delivery_date": day})

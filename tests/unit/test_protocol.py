@@ -162,6 +162,8 @@ NOT_FROM_PROTOCOL: dict[str, str] = {
     "monitor.claim_lease_seconds": "our decision (issue 15): a claimed send left unmarked this long is resent",
     "alert_thresholds.latency_baseline_days": "our decision (issue 4): baseline period",
     "alert_thresholds.latency_baseline_min_days": "our decision (issue 4)",
+    "alert_thresholds.latency_baseline_default_ms": "our decision (issue 14): a new install's baseline",
+    "monitor.account_health_poll_seconds": "our decision (issue 14): the monitor's account-health poll",
     "severity_1.db_connection_failure_window_minutes": "our decision (issue 4)",
     "severity_1.db_connection_min_reads": "our decision (issue 4)",
     "severity_1.secondary_paging_incidents": "our decision (issue 4): when step 5 pages the secondary",
@@ -211,6 +213,8 @@ MUST_BE_COMMENTED = {
     "datadog_metric_prefix": "our decision",
     "latency_baseline_days": "our decision",
     "latency_baseline_min_days": "our decision",
+    "latency_baseline_default_ms": "our decision",
+    "account_health_poll_seconds": "our decision",
     "db_connection_failure_window_minutes": "our decision",
     "db_connection_min_reads": "our decision",
     "secondary_paging_incidents": "our decision",
@@ -375,6 +379,7 @@ def test_key_values(proto: Protocol) -> None:
         "send_backoff_seconds": 40,
         "claim_lease_seconds": 60,
         "datadog_metric_prefix": "delivery_window",
+        "account_health_poll_seconds": 60,
     }
 
 

@@ -97,11 +97,14 @@ def _planned(p: Protocol, day: date) -> tuple[dict[str, int] | None, str | None]
 def probe_whatsapp_rate_limits(day: date, p: Protocol) -> dict[str, Any]:
     """Messaging limit and throughput of every sender number (Graph), today's advisors (DB), the traffic
     plan's advisors per number (delivery service; an even split when the plan cannot be read)."""
-    numbers = whatsapp(p).phone_numbers(
-        "id,display_phone_number,status,messaging_limit_tier,whatsapp_business_manager_messaging_limit,throughput"
+    hook = whatsapp(p)
+    numbers = hook.phone_numbers(
+        "id,display_phone_number,status,messaging_limit_tier,whatsapp_business_manager_messaging_limit,throughput,"
+        "quality_rating,health_status"  # issue 14: the account's restrictions are judged from the same read
     )
     with store.report_db(DELIVERY_DB) as conn:
         advisors = active_advisors(conn)
+    waba, waba_error = waba_of(hook)
     planned, why = _planned(p, day)
     if planned is None:
         ids = [n.get("id") for n in numbers]
@@ -113,7 +116,19 @@ def probe_whatsapp_rate_limits(day: date, p: Protocol) -> dict[str, Any]:
         "planned": planned,
         "plan_error": why,
         "window_seconds": int(span.total_seconds()),
+        "waba": waba,
+        "waba_error": waba_error,
     }
+
+
+def waba_of(hook) -> tuple[dict[str, Any] | None, str | None]:
+    """The WABA's review and health fields (issue 14), or (None, why) when they cannot be read."""
+    from delivery_window.hooks.base import ServiceError
+
+    try:
+        return hook.account(), None
+    except ServiceError as exc:
+        return None, str(exc)
 
 
 def probe_cloudinary(day: date, p: Protocol) -> dict[str, Any]:

@@ -28,11 +28,12 @@ def _pagerduty(p: Protocol):
 def probe_shards(day: date, p: Protocol) -> dict[str, Any]:
     """Status, quality and health_status of every sender number (Graph), today's traffic plan (delivery
     service) and the active advisors it must cover (DB)."""
+    from delivery_window.checks.probes import waba_of
     from delivery_window.hooks.whatsapp import WhatsAppCloudHook
 
-    numbers = WhatsAppCloudHook(WHATSAPP, timeout_seconds=p.checks.http_timeout_seconds).phone_numbers(
-        SHARD_FIELDS
-    )
+    hook = WhatsAppCloudHook(WHATSAPP, timeout_seconds=p.checks.http_timeout_seconds)
+    numbers = hook.phone_numbers(SHARD_FIELDS)
+    waba, waba_error = waba_of(hook)  # issue 14: the account's review and health beside the numbers'
     plan = _service(p).plan(day)
     with store.report_db(DELIVERY_DB) as conn:
         advisors = store.active_advisors(conn)[0]
@@ -48,6 +49,8 @@ def probe_shards(day: date, p: Protocol) -> dict[str, Any]:
         ],
         "plan": {"advisors_planned": plan.get("advisors_planned"), "numbers": plan.get("numbers") or []},
         "advisors": advisors,
+        "waba": waba,
+        "waba_error": waba_error,
     }
 
 

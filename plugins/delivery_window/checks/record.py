@@ -29,4 +29,14 @@ def record_check(name: str, day: date) -> dict[str, Any]:
     with store.report_db() as conn:
         store.record_check(conn, day, result, utcnow())
     log.info("%s: %s — %s", name, result.status, result.message)
+    from delivery_window import account_health
+
+    if name in account_health.CHECK_SOURCES:  # issue 14: the probe read the WhatsApp account's fields too
+        from delivery_window.escalation.clock import engine_now
+        from delivery_window.escalation.engine import task_instant
+
+        p = get_protocol()
+        at = engine_now(day, task_instant(day, f"{result.phase}.{name}"), p.timezone)
+        with store.report_db() as conn:
+            account_health.from_check(conn, day, name, result.probe_observed, at, p)
     return {"check": name, "status": str(result.status), "message": result.message}

@@ -164,6 +164,11 @@ def _derive(conn, day: date, alert_rows: list[dict[str, Any]], protocol: Protoco
         )
         for c in store.check_results(conn, day)
     ]
+    # issue 14: every look at the WhatsApp account (monitor, 06:05) carries quality ratings for the matrix too
+    checks += [
+        SeenCheck(f"account:{a['source']}", a["verdict"], a["observed"] or {}, a["observed_at"])
+        for a in store.account_observations(conn, day)
+    ]
     run = store.window_run(conn, day)
     sla_at = run.get("measured_as_of") if run else None
     return derive_incidents(

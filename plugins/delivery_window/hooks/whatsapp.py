@@ -12,6 +12,7 @@ class WhatsAppCloudHook(JsonHttpHook):
 
     service = "whatsapp"
     NUMBER_FIELDS = "id,display_phone_number,quality_rating,status,messaging_limit_tier,throughput"
+    WABA_FIELDS = "id,account_review_status,health_status"
 
     def _extra(self) -> dict[str, Any]:
         return self.get_connection(self.http_conn_id).extra_dejson
@@ -47,6 +48,10 @@ class WhatsAppCloudHook(JsonHttpHook):
     def phone_number(self, phone_number_id: str, fields: str = NUMBER_FIELDS) -> dict[str, Any]:
         """One sender number's requested fields."""
         return self.call(f"{self.api_version}/{phone_number_id}", params={"fields": fields})
+
+    def account(self, fields: str = WABA_FIELDS) -> dict[str, Any]:
+        """The WABA node's review and health fields (``GET /{waba-id}?fields=account_review_status,health_status``)."""
+        return self.call(f"{self.api_version}/{self.waba_id}", params={"fields": fields})
 
     def templates(self) -> list[dict[str, Any]]:
         """Message templates of the WABA (name, status, category, language, quality_score)."""

@@ -111,6 +111,13 @@ def poll_whatsapp_templates() -> list[dict[str, Any]]:
     return WhatsAppCloudHook(WHATSAPP, timeout_seconds=get_protocol().checks.http_timeout_seconds).templates()
 
 
+def _read_account(protocol: Protocol) -> Any:
+    """The WhatsApp account's fields now (issue 14; ``account_health.read_account``)."""
+    from delivery_window.account_health import read_account
+
+    return read_account(protocol)
+
+
 class _Monitor:
     """One run of the monitor over one day (the loop below drives it tick by tick)."""
 
@@ -134,17 +141,20 @@ class _Monitor:
             window_ends=protocol.monitor.tick_seconds,
         )  # fmt: skip
         baseline = source.baseline_p95s(conn, day, protocol)
+        baseline_ms, is_default = rules.baseline_with_default([p for _, p in baseline], protocol)
         self.ctx = rules.RuleContext(
             day=day,
             advisors_targeted=self.directory.targeted,
-            latency_baseline_ms=rules.latency_baseline([p for _, p in baseline], protocol),
+            latency_baseline_ms=baseline_ms,
             baseline_days=tuple(d for d, _ in baseline),
+            baseline_is_default=is_default,
         )
         self.db_reads: list[tuple[datetime, bool]] = []
         self.advisor_names: dict[int, str] = {}
         self.observations = source.template_observations(conn, day)
         self.in_use: list[tuple[str, str]] | None = None
         self.last_poll: datetime | None = None
+        self.last_account_poll: datetime | None = None  # issue 14: the account-health poll's own cadence
         # (rule, scope) -> level of everything that fired this day; incident severity per runbook
         self.fired: dict[tuple[str, str], str] = {}
         self.incident_severity: dict[str, str] = {}
@@ -284,6 +294,25 @@ class _Monitor:
             if k in wanted and tpl.get("status"):
                 source.record_template_status(self.conn, self.day, k[0], k[1], tpl["status"], t)
         self.observations = source.template_observations(self.conn, self.day)
+
+    def poll_account(self, t: datetime, live: bool, read: Callable[[Protocol], Any] | None) -> None:
+        """Issue 14: live, look at the WhatsApp account every ``monitor.account_health_poll_seconds`` (recorded,
+        judged, a restriction escalated); a replay re-judges what the record's monitor saw up to ``t``."""
+        from delivery_window import account_health
+
+        if live:
+            if read is None or (
+                self.last_account_poll is not None
+                and (t - self.last_account_poll).total_seconds() < self.p.monitor.account_health_poll_seconds
+            ):
+                return
+            self.last_account_poll = t
+            account_health.look(self.conn, self.day, account_health.MONITOR, t, self.p, ask=True, send=False,
+                                read=read)  # fmt: skip
+            return
+        account_health.look(self.conn, self.day, account_health.MONITOR, t, self.p, ask=False, send=False,
+                            since=self.last_account_poll)  # fmt: skip
+        self.last_account_poll = t
 
     # -- acting -------------------------------------------------------------------------------------------
     def record_firing(self, firing: Firing, snap, summary: MonitorSummary) -> list[tuple[Firing, str | None]]:
@@ -466,6 +495,7 @@ def run_monitor(
     stop: Callable[[], bool] | None = None,
     push_series: Callable[[list[dict[str, Any]]], None] | None = push_datadog,
     poll_templates: Callable[[], list[dict[str, Any]]] | None = poll_whatsapp_templates,
+    poll_account: Callable[[Protocol], Any] | None = None,
 ) -> MonitorSummary:
     """Evaluate every tick of the day's window; record ticks, alerts and incidents; notify first firings at once.
 
@@ -505,11 +535,17 @@ def run_monitor(
             m.poll_templates(
                 t, live and now() - t < timedelta(seconds=protocol.monitor.tick_seconds), poll_templates
             )
+            m.poll_account(
+                t,
+                live and now() - t < timedelta(seconds=protocol.monitor.tick_seconds),
+                poll_account or _read_account,
+            )
             ctx = rules.RuleContext(
                 day=day,
                 advisors_targeted=m.directory.targeted,
                 latency_baseline_ms=m.ctx.latency_baseline_ms,
                 baseline_days=m.ctx.baseline_days,
+                baseline_is_default=m.ctx.baseline_is_default,
                 db_reads=tuple(m.db_reads),
                 template_changes=tuple(rules.template_changes(m.observations, t)),
                 advisor_names=m.advisor_names,

@@ -54,6 +54,7 @@ class RuleContext:
     advisors_targeted: int
     latency_baseline_ms: float | None = None  # None: not enough earlier days in window_runs
     baseline_days: tuple[date, ...] = ()
+    baseline_is_default: bool = False  # issue 14: the protocol.yaml default, too few earlier days
     db_reads: Sequence[tuple[datetime, bool]] = ()  # the monitor's own reads of the database: (at, succeeded)
     template_changes: Sequence[TemplateChange] = ()
     advisor_names: Mapping[int, str] = field(default_factory=dict)  # advisor key -> advisor_id
@@ -65,6 +66,24 @@ def latency_baseline(p95s: Sequence[int | None], protocol: Protocol) -> float | 
     if len(values) < protocol.alert_thresholds.latency_baseline_min_days:
         return None
     return float(median(values))
+
+
+def baseline_with_default(p95s: Sequence[int | None], protocol: Protocol) -> tuple[float, bool]:
+    """(baseline p95, is the default): the earlier days' median, or ``latency_baseline_default_ms`` from
+    protocol.yaml while fewer than ``latency_baseline_min_days`` earlier days exist (a new install)."""
+    found = latency_baseline(p95s, protocol)
+    if found is not None:
+        return found, False
+    return float(protocol.alert_thresholds.latency_baseline_default_ms), True
+
+
+def baseline_note(days: int, protocol: Protocol) -> str:
+    """What the alert and the report say when the baseline is protocol.yaml's default."""
+    at_ = protocol.alert_thresholds
+    return (
+        f"protocol.yaml default baseline {at_.latency_baseline_default_ms} ms: {days} earlier "
+        f"day{'s' if days != 1 else ''} of the {at_.latency_baseline_min_days} needed"
+    )
 
 
 def _above(part: int, whole: int, limit_pct: float) -> bool:
@@ -158,13 +177,15 @@ def evaluate(snap: Snapshot, ctx: RuleContext, protocol: Protocol) -> list[Firin
     if ctx.latency_baseline_ms is not None and o.attempts >= min_n and o.p95_latency_ms is not None:
         limit = ctx.latency_baseline_ms * (100 + at_.latency_increase_max_pct) / 100
         if o.p95_latency_ms > limit:
+            note = f" ({baseline_note(len(ctx.baseline_days), protocol)})" if ctx.baseline_is_default else ""
             fire(
                 "latency_vs_baseline",
                 f"p95 {o.p95_latency_ms} ms is more than {at_.latency_increase_max_pct:g}% over the baseline "
-                f"{ctx.latency_baseline_ms:g} ms",
+                f"{ctx.latency_baseline_ms:g} ms{note}",
                 p95_latency_ms=o.p95_latency_ms, baseline_ms=ctx.latency_baseline_ms,
                 increase_pct=round(100 * (o.p95_latency_ms / ctx.latency_baseline_ms - 1), 1),
                 baseline_days=[d.isoformat() for d in ctx.baseline_days],
+                baseline_source="protocol_default" if ctx.baseline_is_default else "earlier_days",
             )  # fmt: skip
 
     # -- severity 1 ---------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         against_record = evaluation.compare_with_record(
             conn, day
         )  # an evaluation says so first; the record: []
+        account = _account_and_baseline(conn, day, day_incidents, p)  # issue 14
     summary = daily.build_summary(
         i["window_run"], i["alerts"], i["checks"], i["decision"], i["advisor_summary"]["count"]
     )
@@ -137,6 +138,7 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         advisor_issue_summary={k: v for k, v in i["advisor_summary"].items() if k != "advisors"},
         minute_attempts=[pt.attempts for pt in points],
         minute_failed=[pt.failed for pt in points],
+        **account,
     )
     summary["evaluation"] = against_record
     text = "".join(f"{line}\n" for line in against_record) + daily.render(day.isoformat(), summary)
@@ -207,6 +209,23 @@ def generate_daily_report(day: date, phases: tuple[str, ...] | None = None) -> s
         ],
     )
     return markdown
+
+
+def _account_and_baseline(conn, day: date, incidents: list[dict[str, Any]], p) -> dict[str, Any]:
+    """The report's WhatsApp-account lines and its latency-baseline note (issue 14), from the records."""
+    from datetime import timedelta
+
+    from delivery_window.reports.account import account_lines, baseline_line
+    from delivery_window.window import tz
+
+    since = day - timedelta(days=p.alert_thresholds.latency_baseline_days)
+    p95s = store.execute(conn, "select_latency_baseline", {"delivery_date": day, "since": since})
+    return {
+        "account_lines": account_lines(
+            store.account_observations(conn, day), incidents, store.escalations(conn, day), p, tz()
+        ),
+        "baseline_line": baseline_line([int(r["p95_latency_ms"]) for r in p95s], p),
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -97,8 +97,12 @@ def render(day: str, s: dict[str, Any]) -> str:
             f"{'  alert'.ljust(width)}  {a['rule']} [{a['severity']}] {a['scope']} at {a['first_fired_at']}"
             + (f" · {a['sent_as']}" if a.get("sent_as") else "")
         )
+    if s.get("baseline_line"):  # issue 14: a new install's latency baseline is protocol.yaml's
+        lines.append(f"{'  baseline'.ljust(width)}  {s['baseline_line']}")
     for c in s["failed_checks"]:
         lines.append(f"{'  check'.ljust(width)}  {c}")
+    for a in s.get("account_lines", []):  # issue 14: what WhatsApp said of the account
+        lines.append(f"{'  account'.ljust(width)}  {a}")
     for r in s["runbook_reasons"]:
         lines.append(f"{'  why'.ljust(width)}  {r}")
     return "\n".join(lines)
@@ -235,7 +239,14 @@ def render_markdown(day: str, s: dict[str, Any], chart_error: str | None, window
         ]
     else:
         out.append("No alert fired.")
+    if s.get("baseline_line"):
+        out += ["", f"> **Latency baseline:** {s['baseline_line']}."]
     out.append("")
+
+    if s.get("account_lines"):  # issue 14 (reports written before it have none)
+        out += ["## WhatsApp account", ""]
+        out += [f"- {_cell(line)}" for line in s["account_lines"]]
+        out.append("")
 
     ai = s.get("advisor_issue_summary") or {}
     out += ["## Advisor issues", ""]

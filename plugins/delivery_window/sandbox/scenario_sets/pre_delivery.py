@@ -78,6 +78,15 @@ def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def _waba_blocked(info: dict[str, Any]) -> None:
     info["waba"]["can_send_message"] = "BLOCKED"
+    info["waba"]["errors"] = [  # the spec's example of a WABA entity that cannot send (health_status)
+        {
+            "error_code": 141006,
+            "error_description": "There is an error with the payment method. This will block business "
+            "initiated conversations.",
+            "possible_solution": "There was an error with your payment method. Please add a new payment "
+            "method to the account.",
+        }
+    ]
 
 
 def _approval_pending(tables: dict[str, list], rng: Any) -> dict[str, list]:

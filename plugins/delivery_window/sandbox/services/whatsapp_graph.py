@@ -42,8 +42,15 @@ def _health(entities: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _base_entities(st: ServiceState) -> list[dict[str, Any]]:
     waba = st.info["waba"]
+    entity: dict[str, Any] = {
+        "entity_type": "WABA",
+        "id": SANDBOX_WABA_ID,
+        "can_send_message": waba["can_send_message"],
+    }
+    if waba.get("errors"):  # why it cannot send (§1.2: error_code, error_description, possible_solution)
+        entity["errors"] = waba["errors"]
     return [
-        {"entity_type": "WABA", "id": SANDBOX_WABA_ID, "can_send_message": waba["can_send_message"]},
+        entity,
         {"entity_type": "BUSINESS", "id": _BUSINESS_ID, "can_send_message": "AVAILABLE"},
         {"entity_type": "APP", "id": _APP_ID, "can_send_message": "AVAILABLE"},
     ]
