@@ -252,7 +252,9 @@ def _overdue_rows(
     ``regulatory_overdue_repeat_minutes`` until the filing is recorded (the next one is planned ahead, pending)."""
     auto = protocol.incident_automation
     every = timedelta(minutes=auto.regulatory_overdue_repeat_minutes)
-    horizon = f.regulatory_closed_at or as_of
+    # planned up to the filing or the follow-up's instant, whichever is first (a filing recorded later than a
+    # follow-up's ``as_of`` plans nothing beyond what that follow-up could send)
+    horizon = min(t for t in (f.regulatory_closed_at, as_of) if t is not None)
     rows: list[LedgerRow] = []
     n, due = 1, deadline + STRICT
     while True:
