@@ -15,7 +15,7 @@ CREATE INDEX IF NOT EXISTS compliance_documents_day_idx ON delivery_ops.complian
 COMMENT ON TABLE delivery_ops.compliance_documents IS
     'Documents of a compliance incident (SEBI violation): the incident report (legal documentation) and the '
     'remediation plan (corrective actions), Markdown, one row per incident and document.';
-COMMENT ON COLUMN delivery_ops.compliance_documents.incident_id IS 'The compliance incident (delivery_ops.incidents.incident_id).';
+COMMENT ON COLUMN delivery_ops.compliance_documents.incident_id IS 'The compliance incident (incidents.incident_id of the same schema).';
 COMMENT ON COLUMN delivery_ops.compliance_documents.document IS 'incident_report | remediation_plan.';
 COMMENT ON COLUMN delivery_ops.compliance_documents.delivery_date IS 'The delivery date of the incident.';
 COMMENT ON COLUMN delivery_ops.compliance_documents.version IS 'Starts at 1; +1 each time the text changes.';
