@@ -128,3 +128,41 @@ def test_a_violation_opens_the_compliance_incident_its_documents_and_the_filing_
                                  "BETWEEN '2026-04-21' AND '2026-04-23'").fetchall():  # fmt: skip
             engine.resolve(conn, i, engine.task_instant(VIOLATION_DAY, "post_delivery.x"), "test teardown")
         conn.commit()
+
+
+def test_an_evaluation_rejudges_the_record_and_never_asks_the_engine_or_writes_the_record(sb, db_url):
+    """A replay of the violation day re-judges what the record's engine answered (its own schema, nothing sent);
+    the record's rows stay as they were."""
+    from delivery_window import scope
+
+    schema = "delivery_eval_20260422_compliance"
+    with psycopg.connect(db_url) as conn:
+        apply_migrations(conn, schema=schema)
+        conn.commit()
+        before = conn.execute(
+            "SELECT status, message, checked_at FROM delivery_ops.check_results WHERE delivery_date = %s "
+            "AND check_name = 'screen_content_compliance'",
+            (VIOLATION_DAY,),
+        ).fetchone()
+    sb.set_scenario("healthy")  # today's engine would say compliant: the evaluation must not ask it
+    sb.clear()
+    scope.enter(scope.RunScope(schema=schema, evaluation_id="20260422_compliance", send=False))
+    try:
+        out = screen_content_compliance(VIOLATION_DAY, dry_run=True)
+    finally:
+        scope.enter(scope.RECORD)
+    assert out["status"] == "fail" and out["violations"] == ["20260422-s2-brief"]
+    assert sb.requests("compliance") == [] and sb.requests("slack") == [] and sb.requests("pagerduty") == []
+    with psycopg.connect(db_url) as conn:
+        (evaluated,) = conn.execute(
+            f"SELECT status FROM {schema}.check_results WHERE check_name = 'screen_content_compliance'"  # noqa: S608
+        ).fetchone()
+        (incident,) = conn.execute(f"SELECT incident_id FROM {schema}.incidents").fetchone()  # noqa: S608
+        statuses = {r[0] for r in conn.execute(f"SELECT status FROM {schema}.escalations").fetchall()}  # noqa: S608
+        after = conn.execute(
+            "SELECT status, message, checked_at FROM delivery_ops.check_results WHERE delivery_date = %s "
+            "AND check_name = 'screen_content_compliance'",
+            (VIOLATION_DAY,),
+        ).fetchone()
+    assert evaluated == "fail" and incident == f"{VIOLATION_DAY}:compliance_sebi_violation"
+    assert "sent" not in statuses and after == before
