@@ -43,6 +43,7 @@ from delivery_window.runbooks import pre_window, remediation
 from delivery_window.runbooks.run import choose_runbooks
 from delivery_window.ui import runbook_link
 from delivery_window.window import context_day, window_at
+from delivery_window.wiring import compliance_tasks
 from delivery_window.wiring.pre_window_group import entry_task_id, pre_window_tasks
 from delivery_window.wiring.runbook_groups import runbook_groups
 from delivery_window.wiring.runbook_watch import CHOSEN_RUNBOOKS
@@ -194,6 +195,7 @@ def delivery_window():
 
         decision = go_no_go()
         [*checks_0530, *checks_0545] >> decision
+        migrate >> compliance_tasks.screen_content_compliance() >> decision  # issue 14: SEBI content
         with TaskGroup("pre_window", tooltip="pre-window remediation before 06:00 (risky ones ask a person)"):
             remediation_tasks = pre_window_tasks(decision, P)
 
@@ -348,6 +350,7 @@ def delivery_window():
         [analytics, *at_0615[1:]] >> wait_0630
         report = wait_0630 >> generate_daily_report()
         report >> validate_report_rows() >> hand_off_to_day_team() >> post_daily_summary()
+        wait_0630 >> compliance_tasks.document_compliance_incidents()  # issue 14: SEBI incident documents
 
     pre >> delivery >> post
 

@@ -777,6 +777,9 @@ class IncidentAutomation(_Frozen):
     # the Airflow users who may answer an approval (HITL assigned_users); empty: any user allowed on the DAG
     approvers: tuple[Annotated[str, Strict(), StringConstraints(min_length=1)], ...]
     regulatory_reminder_before_minutes: tuple[PositiveInt, ...]
+    # issue 14: a SEBI deadline that passes with no filing recorded escalates to these roles, again every N minutes
+    regulatory_overdue_targets: tuple[RoleKey, ...] = Field(min_length=1)
+    regulatory_overdue_repeat_minutes: PositiveInt
 
 
 Contact = Phone | Email

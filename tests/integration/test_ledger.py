@@ -198,7 +198,11 @@ def test_business_events_task_failures_and_the_sebi_deadline(conn):
     assert datetime.fromisoformat(deadline["due_at"]) == t + 24 * 60 * M
     incident = f"{day}:compliance_sebi_violation"
     cancelled = engine.record_regulatory_filing(conn, incident, t + 2 * 60 * M, "filed", "legal")
-    assert len(cancelled) == 4  # two reminders, two people
+    # two reminders to two people, and the overdue escalation planned ahead (issue 14) to its three roles
+    assert len(cancelled) == 4 + len(P.incident_automation.regulatory_overdue_targets)
+    assert sum(":regulatory:overdue_1:" in k for k in cancelled) == len(
+        P.incident_automation.regulatory_overdue_targets
+    )
     with pytest.raises(ValueError, match="unknown business event"):
         engine.on_business_event(conn, day, "meteor_strike", t, P)
 

@@ -182,8 +182,14 @@ def test_a_sebi_violation_records_the_24h_deadline_and_reminds_until_the_filing(
         "regulatory:sebi_deadline_recorded": {at},
         "regulatory:reminder_240m": {deadline - 240 * M},
         "regulatory:reminder_60m": {deadline - 60 * M},
+        "regulatory:overdue_1": {
+            deadline + S
+        },  # planned ahead, pending: sent only if nothing is filed by then
     }
-    assert {r.target for v in reg.values() for r in v} == {"compliance_officer", "legal_counsel"}
+    assert {r.target for k, v in reg.items() if "overdue" not in k for r in v} == {
+        "compliance_officer",
+        "legal_counsel",
+    }
     assert all(r.status == "pending" for v in reg.values() for r in v)  # not cancelled by the resolution
     assert "2026-09-02 10:02 IST" in reg["regulatory:reminder_60m"][0].reason
     cto = [r for r in rows if r.source == "chain:level_4_executive"]
@@ -194,7 +200,48 @@ def test_a_sebi_violation_records_the_24h_deadline_and_reminds_until_the_filing(
         "regulatory:sebi_deadline_recorded": "pending",
         "regulatory:reminder_240m": "cancelled",
         "regulatory:reminder_60m": "cancelled",
+        "regulatory:overdue_1": "cancelled",
     }
+
+
+def test_a_sebi_deadline_passed_unfiled_escalates_overdue_and_repeats_until_the_filing():
+    """Issue 14: just after the 24 h deadline with no filing recorded, the overdue escalation goes to
+    ``regulatory_overdue_targets`` (PagerDuty for a role on the policy) and repeats every
+    ``regulatory_overdue_repeat_minutes``; a filing recorded between two of them cancels the later ones."""
+    from delivery_window.escalation.model import BusinessMatch
+
+    at = T0
+    deadline = (
+        at
+        + P.external_communication.regulatory_notifications.compliance_incidents.sebi_notification_within_minutes
+        * M
+    )
+    every = P.incident_automation.regulatory_overdue_repeat_minutes * M
+    f = IncidentFacts(
+        incident_id=f"{DAY}:compliance_sebi_violation",
+        delivery_date=DAY,
+        kind="business",
+        severity="critical",
+        opened_at=at,
+        business=(BusinessMatch("compliance_sebi_violation", at, "event sebi_violation_detected"),),
+        compliance_at=at,
+    )
+    as_of = deadline + every + 5 * M  # two overdue escalations are due, the third planned ahead
+    rows = [r for r in plan_incident(f, P, as_of) if r.source.startswith("regulatory:overdue_")]
+    by = by_source(rows)
+    assert {k: {r.due_at for r in v} for k, v in by.items()} == {
+        "regulatory:overdue_1": {deadline + S},
+        "regulatory:overdue_2": {deadline + S + every},
+        "regulatory:overdue_3": {deadline + S + 2 * every},
+    }
+    assert {r.target for r in by["regulatory:overdue_1"]} == set(
+        P.incident_automation.regulatory_overdue_targets
+    )
+    assert {r.source for r in sendable(rows, as_of)} == {"regulatory:overdue_1", "regulatory:overdue_2"}
+    assert "passed with no filing recorded" in by["regulatory:overdue_2"][0].reason
+    filed = IncidentFacts(**{**f.__dict__, "regulatory_closed_at": deadline + every - M})
+    after = {r.source: r.status for r in plan_incident(filed, P, as_of) if "overdue" in r.source}
+    assert after == {"regulatory:overdue_1": "pending", "regulatory:overdue_2": "cancelled"}
 
 
 def alert(rule: str, hhmm: str) -> dict:

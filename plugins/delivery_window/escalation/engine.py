@@ -547,11 +547,15 @@ def resolve(conn, incident_id: str, at: datetime, by: str) -> bool:
     return done
 
 
-def record_regulatory_filing(conn, incident_id: str, at: datetime, outcome: str, by: str) -> list[str]:
-    """The SEBI notification was filed (``filed``) or judged not required (``not_required``): stop reminding."""
+def record_regulatory_filing(
+    conn, incident_id: str, at: datetime, outcome: str, by: str, reference: str | None = None
+) -> list[str]:
+    """The SEBI notification was filed (``filed``) or judged not required (``not_required``): stop reminding.
+    ``reference`` (SEBI's acknowledgement or the filing's number) is kept on the timeline entry."""
     if outcome not in ("filed", "not_required"):
         raise ValueError(f"outcome must be 'filed' or 'not_required', got {outcome!r}")
-    store.add_incident_event(conn, incident_id, "regulatory_closed", at, outcome=outcome, by=by)
+    extra = {"reference": reference} if reference is not None else {}
+    store.add_incident_event(conn, incident_id, "regulatory_closed", at, outcome=outcome, by=by, **extra)
     return store.cancel_regulatory_escalations(conn, incident_id, f"SEBI notification {outcome} by {by}")
 
 

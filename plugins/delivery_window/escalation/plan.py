@@ -15,6 +15,7 @@ planning the same facts twice gives the same rows, which is what makes reruns se
 | ``status_page:advisor_facing:degraded``, ``proactive_email`` | 30 min after it opened, if unresolved | advisor status page, advisors' e-mail |
 | ``advisor_delay:<n>`` | delay >15 min, then every 15 min until resolved (delivery_failure, database_emergency) | advisors: in-app + e-mail, with an ETA |
 | ``regulatory:*`` | SEBI violation: at once, 4 h and 1 h before the 24 h deadline | compliance officer + legal counsel |
+| ``regulatory:overdue_<n>`` | the deadline passed with no filing recorded, then every ``regulatory_overdue_repeat_minutes`` | ``regulatory_overdue_targets`` |
 | ``pagerduty:acknowledge`` / ``pagerduty:resolve`` | a human approved a runbook step / the incident resolved | every PagerDuty alert the incident triggered |
 | ``status_page:<page>:resolved`` | the incident resolved | every status page that was told |
 """
@@ -213,8 +214,9 @@ def _service_rows(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list
     return rows
 
 
-def _regulatory_rows(f: IncidentFacts, protocol: Protocol) -> list[LedgerRow]:
-    """SEBI notification deadline (24 h) recorded at once and reminded before it, to compliance and legal."""
+def _regulatory_rows(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list[LedgerRow]:
+    """SEBI notification deadline (24 h) recorded at once and reminded before it, to compliance and legal; once
+    it passed with no filing recorded, the overdue escalation (``_overdue_rows``)."""
     if f.compliance_at is None:
         return []
     reg = protocol.external_communication.regulatory_notifications.compliance_incidents
@@ -239,7 +241,40 @@ def _regulatory_rows(f: IncidentFacts, protocol: Protocol) -> list[LedgerRow]:
         for target in ("compliance_officer", "legal_counsel"):
             routes = comms.role_routes(target, protocol, page=False)
             rows += _step_rows(f, replace(step, target=target), routes, protocol)
-    return rows
+    return rows + _overdue_rows(f, deadline, protocol, as_of)
+
+
+def _overdue_rows(
+    f: IncidentFacts, deadline: datetime, protocol: Protocol, as_of: datetime
+) -> list[LedgerRow]:
+    """The SEBI deadline passed with no filing recorded: ``regulatory:overdue_<n>`` to
+    ``incident_automation.regulatory_overdue_targets`` just after it, then every
+    ``regulatory_overdue_repeat_minutes`` until the filing is recorded (the next one is planned ahead, pending)."""
+    auto = protocol.incident_automation
+    every = timedelta(minutes=auto.regulatory_overdue_repeat_minutes)
+    # planned up to the filing or the follow-up's instant, whichever is first (a filing recorded later than a
+    # follow-up's ``as_of`` plans nothing beyond what that follow-up could send)
+    horizon = min(t for t in (f.regulatory_closed_at, as_of) if t is not None)
+    rows: list[LedgerRow] = []
+    n, due = 1, deadline + STRICT
+    while True:
+        step = Step(
+            source=f"regulatory:overdue_{n}",
+            target="",
+            due_at=due,
+            action="regulatory_overdue",
+            reason=(
+                f"SEBI notification deadline {comms.ist_full(deadline, protocol)} passed with no filing recorded "
+                f"(overdue {n}; again every {auto.regulatory_overdue_repeat_minutes} min until "
+                "`delivery-window compliance notified` records it)"
+            ),
+        )
+        for target in auto.regulatory_overdue_targets:
+            routes = comms.role_routes(target, protocol, page=True)
+            rows += _step_rows(f, replace(step, target=target), routes, protocol)
+        if due > horizon:
+            return rows
+        n, due = n + 1, due + every
 
 
 def _lifecycle_rows(f: IncidentFacts, rows: list[LedgerRow], protocol: Protocol) -> list[LedgerRow]:
@@ -342,7 +377,7 @@ def plan_incident(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list
     if f.kind == BUSINESS:
         for step in business_steps(f.business, protocol):
             rows += _step_rows(f, step, comms.role_routes(step.target, protocol, page=True), protocol)
-        rows += _regulatory_rows(f, protocol)
+        rows += _regulatory_rows(f, protocol, as_of)
     rows += _service_rows(f, protocol, as_of)
     rows = [_settle(f, r, protocol) for r in rows]
     live = [r for r in rows if r.status != "cancelled"]

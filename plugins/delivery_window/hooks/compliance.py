@@ -1,4 +1,4 @@
-"""The internal compliance engine (SEBI advertisement rules): health and one content check."""
+"""The internal compliance engine (SEBI advertisement rules): health, one text check, the day's verdicts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from delivery_window.hooks.base import JsonHttpHook, require
 
 
 class ComplianceEngineHook(JsonHttpHook):
-    """Compliance engine on ``HttpHook``: ``GET /health``, ``POST /v1/check {"content_id","text"}``."""
+    """Compliance engine on ``HttpHook``: ``GET /health``, ``POST /v1/check {"content_id","text"}``,
+    ``POST /v1/verdicts {"delivery_date","content_ids"}`` (its verdict on content it holds)."""
 
     service = "compliance"
     _conn: Any = None  # set by ``sibling``: the connection resolved once, for hooks used from worker threads
@@ -47,3 +48,30 @@ class ComplianceEngineHook(JsonHttpHook):
             "violations": [v.get("rule") for v in body.get("violations") or []],
             "latency_ms": self.last_latency_ms,
         }
+
+    def verdicts(self, delivery_date: str, content_ids: list[str], batch: int = 100) -> list[dict[str, Any]]:
+        """The engine's verdict on each content item (``compliant`` / ``violation`` / ``error``, rule ids), in
+        requests of at most ``batch`` ids; a verdict of an unexpected shape is a ``ServiceError``."""
+        from delivery_window.hooks.base import ServiceError
+
+        self.method = "POST"
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(content_ids), batch):
+            body = self.call(
+                "v1/verdicts",
+                json_body={"delivery_date": delivery_date, "content_ids": content_ids[start : start + batch]},
+            )
+            for v in require(body, "verdicts", service=self.service):
+                if not isinstance(v, dict) or v.get("verdict") not in ("compliant", "violation", "error"):
+                    raise ServiceError(
+                        self.service, "malformed", f"verdict of an unknown shape: {str(v)[:120]}"
+                    )
+                out.append(
+                    {
+                        "content_id": str(v.get("content_id")),
+                        "verdict": v["verdict"],
+                        "rule_ids": [str(r) for r in v.get("rule_ids") or []],
+                        "message": str(v.get("message") or ""),
+                    }
+                )
+        return out
