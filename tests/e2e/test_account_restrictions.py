@@ -129,6 +129,11 @@ def test_the_report_says_what_whatsapp_said_of_the_account(blocked):
     assert f"incident {INCIDENT} open (opened 05:30:00 IST)" in section
     assert "runbook include/runbooks/whatsapp_account_suspended.md" in section
     assert "ceo emergency_business_continuity_meeting 06:00:00 IST" in section
+    # requirement 5: no earlier day in this database, so latency_vs_baseline judged against protocol.yaml's
+    assert (
+        "> **Latency baseline:** latency_vs_baseline judged against the protocol.yaml default baseline 1000 ms: "
+        "0 earlier days of the 3 needed." in markdown
+    )
 
 
 def test_the_follow_up_dag_sends_the_continuity_meeting_when_due_and_nothing_twice(run_day, follow_up):
