@@ -841,7 +841,7 @@ class ShiftHandoff(_Frozen):
 # ---------------------------------------------------------------------------------------------------------
 # Meta's enums (whatsapp-business-messaging-v23.openapi.yaml): AccountReviewStatus, health_status
 # can_send_message (external-apis.md §1.2), WhatsAppAccountNumberStatus / WhatsAppPhoneNumberStatus.
-ReviewStatus = Literal["APPROVED", "PENDING", "REJECTED", "RESTRICTED"]
+ReviewStatus = Literal["APPROVED", "PENDING", "REJECTED", "RESTRICTED", "LIMIT_REACHED"]
 CanSendMessage = Literal["AVAILABLE", "LIMITED", "BLOCKED"]
 NumberStatus = Literal[
     "CONNECTED", "DISCONNECTED", "UNVERIFIED", "PENDING", "FLAGGED", "RESTRICTED", "RATE_LIMITED",
