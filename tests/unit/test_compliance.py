@@ -108,4 +108,11 @@ def test_the_documents_say_what_when_which_content_who_received_it_and_what_was_
     assert (
         "filed with SEBI at 2026-05-01 04:10 IST by Meera, reference `SEBI/IA/17`" in after["incident_report"]
     )
-    assert "not recorded yet" not in after["remediation_plan"]
+    assert (
+        "not recorded yet" not in after["remediation_plan"]
+        and "after the deadline" not in after["remediation_plan"]
+    )
+    assert "compliance notified --incident" in docs["remediation_plan"]
+    assert "compliance notified --incident" not in after["remediation_plan"]
+    late = render(case({**filed, "at": "2026-05-01T07:00:00+05:30"}), P)["incident_report"]
+    assert "(due by 2026-05-01 05:30 IST if required, **after the deadline**)" in late

@@ -51,10 +51,12 @@ class ComplianceCase:
     fallbacks: dict[int, str] = field(default_factory=dict)  # segment -> approved fallback template
 
 
+def _at(t: Any) -> datetime:
+    return t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
+
+
 def _when(t: Any, p: Protocol) -> str:
-    if t is None:
-        return "-"
-    return ist_full(t if isinstance(t, datetime) else datetime.fromisoformat(str(t)), p)
+    return "-" if t is None else ist_full(_at(t), p)
 
 
 def _filing_line(case: ComplianceCase, p: Protocol) -> str:
@@ -67,7 +69,8 @@ def _filing_line(case: ComplianceCase, p: Protocol) -> str:
         return f"**not recorded yet**, {due}"
     what = "filed with SEBI" if f.get("outcome") == "filed" else "judged not required"
     ref = f", reference `{f['reference']}`" if f.get("reference") else ""
-    return f"{what} at {_when(f.get('at'), p)} by {f.get('by')}{ref} ({due})"
+    late = ", **after the deadline**" if f.get("at") and _at(f["at"]) > case.deadline else ""
+    return f"{what} at {_when(f.get('at'), p)} by {f.get('by')}{ref} ({due}{late})"
 
 
 def _content_table(case: ComplianceCase) -> list[str]:
@@ -121,8 +124,7 @@ def incident_report(case: ComplianceCase, p: Protocol) -> str:
         *_content_table(case),
         "",
         "## When",
-        f"- detected: {_when(case.detected_at, p)} (05:30 content screen, before the "
-        f"{p.times.delivery_start} IST send)",
+        f"- detected: {_when(case.detected_at, p)} (the {p.times.window_open} IST content screen)",
         f"- delivery window: {p.times.delivery_start}–{p.times.delivery_end} IST on {case.delivery_date}",
         f"- SEBI notification: {_filing_line(case, p)}",
         "",
@@ -171,8 +173,13 @@ def remediation_plan(case: ComplianceCase, p: Protocol) -> str:
                 f"`{r.content_id}` (list in the incident report), worded by the Legal Counsel."
             )
     n += 1
-    lines.append(f"{n}. SEBI notification: {_filing_line(case, p)}; record it with "
-                 f"`delivery-window compliance notified --incident {case.incident_id} --reference … --by …`.")  # fmt: skip
+    record = (
+        ""
+        if case.filing
+        else f"; record it with `delivery-window compliance notified --incident {case.incident_id} "
+        "--reference … --by …` (the reminders and overdue escalations stop)"
+    )
+    lines.append(f"{n}. SEBI notification: {_filing_line(case, p)}{record}.")
     n += 1
     lines.append(
         f"{n}. Prevent a recurrence: find why the item passed the approval queue and the pre-send review; "
