@@ -11,8 +11,8 @@ from delivery_window.escalation.plan import plan_incident
 from delivery_window.protocol import get_protocol
 
 P = get_protocol()
-DAY = date(2026, 3, 2)
-T0 = datetime(2026, 3, 2, 6, 2, tzinfo=ZoneInfo("Asia/Kolkata"))
+DAY = date(2026, 3, 21)
+T0 = datetime(2026, 3, 21, 6, 2, tzinfo=ZoneInfo("Asia/Kolkata"))
 M = timedelta(minutes=1)
 OUTAGE = AlertRef("whatsapp_api_unavailable", "overall", "severity_1", T0, "API down")
 
