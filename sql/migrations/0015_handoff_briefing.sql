@@ -47,3 +47,10 @@ COMMENT ON COLUMN delivery_ops.handoff_notes.until IS 'Instant after which no ha
 COMMENT ON COLUMN delivery_ops.handoff_notes.author IS 'Who wrote it.';
 COMMENT ON COLUMN delivery_ops.handoff_notes.created_at IS 'Wall clock when it was added.';
 COMMENT ON COLUMN delivery_ops.handoff_notes.expired_at IS 'Set by `note expire`: listed at no handoff from then on.';
+
+-- The outbox's new kinds (issue 14): status_page_update now goes to Statuspage through the page's connection.
+COMMENT ON COLUMN delivery_ops.escalations.kind IS
+    'Outbox kind: pagerduty_event | slack_message | status_page_update (Statuspage) | advisor_notification | '
+    'x_post (X API v2) | confluence_page (the handoff page).';
+COMMENT ON COLUMN delivery_ops.notifications.kind IS
+    'pagerduty_event | slack_message | status_page_update (Statuspage) | advisor_notification | x_post | confluence_page.';
