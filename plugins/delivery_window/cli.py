@@ -677,6 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     compliance_cli.register(sub)
 
+    from delivery_window import briefing_cli  # issue 14: note / change (the handoff's briefing)
+
+    briefing_cli.register(sub)
+
     ui = sub.add_parser(
         "airflow",
         help="Airflow UI (standalone) wired to the sandbox",

@@ -23,6 +23,15 @@ GRAFANA = "grafana_api"  # http: password = service-account token; extra: dashbo
 PAGERDUTY = "pagerduty_events"  # pagerduty_events: password = routing key; host = base URL (sandbox)
 PAGERDUTY_API = "pagerduty_api"  # http: REST API (escalation policy, on-call); password = read-only REST key
 DELIVERY_SERVICE = "delivery_service"  # http: the platform's delivery service that runbooks act on
+# issue 14: the status pages, X and Confluence are channels of their own (sent through the outbox)
+STATUSPAGE_INTERNAL = (
+    "statuspage_internal"  # http: Statuspage REST v1; password = API key; extra: page_id, component_id
+)
+STATUSPAGE_ADVISOR_FACING = "statuspage_advisor_facing"  # http: the advisor-facing page; same extras
+X_API = "x_api"  # http: X API v2 (api.x.com); password = the status account's OAuth 2.0 user access token
+CONFLUENCE = (
+    "confluence"  # http: Confluence Cloud REST; login = e-mail, password = API token; extra: space_key
+)
 
 # Slack incoming webhooks, one per purpose (protocol: communication_channels.slack_channels).
 SLACK_WAR_ROOM = "slack_war_room"
@@ -47,7 +56,13 @@ SANDBOX_PREFIX = {
     GRAFANA: "/grafana",
     PAGERDUTY: "/pagerduty",
     DELIVERY_SERVICE: "/delivery",
+    STATUSPAGE_INTERNAL: "/statuspage",
+    STATUSPAGE_ADVISOR_FACING: "/statuspage",
+    X_API: "/x",
+    CONFLUENCE: "/confluence",
 }
+# protocol.yaml communication_channels.status_communications page -> the Statuspage connection of that page
+STATUSPAGE_BY_PAGE = {"internal": STATUSPAGE_INTERNAL, "advisor_facing": STATUSPAGE_ADVISOR_FACING}
 SLACK_SANDBOX_PATH = {
     SLACK_WAR_ROOM: "/slack/services/T0SANDBOX/B0WARROOM/delivery-war-room",
     SLACK_DELIVERY_OPS: "/slack/services/T0SANDBOX/B0DELOPS/delivery-ops",
@@ -55,6 +70,12 @@ SLACK_SANDBOX_PATH = {
     SLACK_EXECUTIVE_ALERTS: "/slack/services/T0SANDBOX/B0EXECAL/executive-alerts",
 }
 SANDBOX_WABA_ID = "102290129340398"
+# The sandbox's Statuspage pages and their "WhatsApp content delivery" component (ids in Statuspage's 12-char form)
+SANDBOX_STATUSPAGE = {
+    STATUSPAGE_INTERNAL: {"page_id": "kctbh9vrtdwd", "component_id": "8kbf7d35c070"},
+    STATUSPAGE_ADVISOR_FACING: {"page_id": "y2j98763l56x", "component_id": "b13yz5f2cw10"},
+}
+SANDBOX_CONFLUENCE_SPACE = "ONCALL"
 
 
 def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[str, str]:
@@ -89,6 +110,16 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
         GRAFANA: http(SANDBOX_PREFIX[GRAFANA], dashboard_uid="delivery-window"),
         DELIVERY_SERVICE: http(SANDBOX_PREFIX[DELIVERY_SERVICE]),
         PAGERDUTY_API: http("/pagerduty_api"),
+        X_API: http(SANDBOX_PREFIX[X_API]),
+        CONFLUENCE: json.dumps(
+            {
+                "conn_type": "http",
+                "host": sandbox_url + SANDBOX_PREFIX[CONFLUENCE],
+                "login": "oncall-bot@projectone.ai",
+                "password": "sandbox-token",
+                "extra": {"space_key": SANDBOX_CONFLUENCE_SPACE},
+            }
+        ),
         PAGERDUTY: json.dumps(
             {
                 "conn_type": "pagerduty_events",
@@ -97,6 +128,8 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
             }
         ),
     }
+    for conn_id, extra in SANDBOX_STATUSPAGE.items():
+        conns[conn_id] = http(SANDBOX_PREFIX[conn_id], **extra)
     for conn_id, path in SLACK_SANDBOX_PATH.items():
         conns[conn_id] = json.dumps({"conn_type": "slackwebhook", "password": sandbox_url + path})
     return conns

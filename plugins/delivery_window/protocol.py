@@ -818,10 +818,17 @@ class HandoffBriefing(_Frozen):
 
 
 class HandoffDocumentation(_Frozen):
-    location: Text
+    # issue 14: "confluence/<page title>": the Confluence page the handoff is published to (space: the connection's)
+    location: Annotated[str, Strict(), StringConstraints(pattern=r"^confluence/[A-Za-z0-9_ -]+$")]
     required_sections: tuple[Ident, ...] = Field(min_length=1)
     briefing_sections: tuple[Ident, ...] = ()
     update_frequency: Ident
+    briefing_item_sections: dict[Ident, Ident] = Field(default_factory=dict)  # briefing item -> its section
+
+    @property
+    def page_title(self) -> str:
+        """The Confluence page title of ``location``."""
+        return self.location.split("/", 1)[1]
 
 
 class KnowledgeTransferMeeting(_Frozen):
@@ -834,6 +841,63 @@ class ShiftHandoff(_Frozen):
     incoming_engineer_briefing: HandoffBriefing
     handoff_documentation: HandoffDocumentation
     knowledge_transfer_meeting: KnowledgeTransferMeeting
+
+    @model_validator(mode="after")
+    def _every_briefing_item_has_a_section(self) -> ShiftHandoff:
+        doc = self.handoff_documentation
+        mapped = doc.briefing_item_sections
+        if not mapped:
+            return self
+        missing = [i for i in self.incoming_engineer_briefing.items if i not in mapped]
+        if missing:
+            raise ValueError(
+                f"handoff_documentation.briefing_item_sections has no section for {', '.join(missing)}"
+            )
+        sections = set(doc.required_sections) | set(doc.briefing_sections)
+        for item, section in mapped.items():
+            if item not in self.incoming_engineer_briefing.items:
+                raise ValueError(
+                    f"handoff_documentation.briefing_item_sections.{item} is not a briefing item"
+                )
+            if section not in sections:
+                raise ValueError(
+                    f"handoff_documentation.briefing_item_sections.{item}: {section} is not one of "
+                    "required_sections or briefing_sections"
+                )
+        return self
+
+
+StatuspageStatus = Literal["investigating", "identified", "monitoring", "resolved"]
+ComponentStatus = Literal["operational", "degraded_performance", "partial_outage", "major_outage"]
+
+
+class StatusPagePublishing(_Frozen):
+    # a Statuspage incident's status -> the status of the page's delivery component while the incident says so
+    component_status: dict[StatuspageStatus, ComponentStatus]
+
+    @model_validator(mode="after")
+    def _every_status(self) -> StatusPagePublishing:
+        missing = [
+            s
+            for s in ("investigating", "identified", "monitoring", "resolved")
+            if s not in self.component_status
+        ]
+        if missing:
+            raise ValueError(f"component_status has no entry for {', '.join(missing)}")
+        return self
+
+
+class XPublishing(_Frozen):
+    pages: tuple[
+        Literal["internal", "advisor_facing"], ...
+    ]  # the status pages whose changes are also posted to X
+
+
+class ChannelPublishing(_Frozen):
+    """Issue 14: how the status pages and X are written (the channels of communication_channels)."""
+
+    status_pages: StatusPagePublishing
+    x_posts: XPublishing
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -898,6 +962,7 @@ class Protocol(_Frozen):
     on_call_preparation: OnCallPreparation
     shift_handoff: ShiftHandoff
     whatsapp_account_health: WhatsAppAccountHealth
+    channel_publishing: ChannelPublishing
 
     # -- helpers ------------------------------------------------------------------------------------------
     def time_of(self, name: str) -> dt.time:

@@ -35,6 +35,13 @@ RECORD_READS = frozenset(
         "select_silences",  # planned maintenance is configuration, kept with the record
         "insert_silence",
         "expire_silence",
+        # issue 14: the briefing's planned changes and notes, configuration kept with the record like silences
+        "select_handoff_notes",
+        "insert_handoff_note",
+        "expire_handoff_note",
+        "select_planned_changes",
+        "insert_planned_change",
+        "cancel_planned_change",
         "upsert_evaluation",
         "select_evaluations",
         "update_evaluation_differences",

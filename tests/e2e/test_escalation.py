@@ -96,7 +96,8 @@ def messages(sandbox) -> dict[str, list]:
     return {
         "pagerduty": sandbox.requests("pagerduty"),
         "slack": sandbox.requests("slack"),
-        "status_page": [r for r in delivery if r["path"].endswith("/status-page/updates")],
+        "status_page": [r for r in sandbox.requests("statuspage") if r["method"] != "GET"],  # issue 14
+        "x": sandbox.requests("x"),
         "advisors": [r for r in delivery if r["path"].endswith("/advisor-notifications")],
     }
 

@@ -45,6 +45,9 @@ SECTIONS = {
     "previous_24h_incident_log",
     "pending_issues",
     "upcoming_scheduled_maintenance_or_changes",
+    "current_system_health_status_overview",  # issue 14: the briefing's five items, in its order
+    "special_instructions_or_known_issues",
+    "incoming_engineer_briefing",
 }
 REPORT_COLUMNS = (
     "sla_pct, sla_met, alerts, runbook, summary, report_text, report_markdown, chart_png, chart_error"

@@ -121,6 +121,10 @@ def messages(sandbox) -> dict[str, int]:
         "slack": len(sandbox.requests("slack")),
         "status_page": sum(r["path"].endswith("/status-page/updates") for r in delivery),
         "advisors": sum(r["path"].endswith("/advisor-notifications") for r in delivery),
+        # issue 14: Statuspage, X and the Confluence handoff page (a rerun with an unchanged handoff publishes nothing)
+        "statuspage": sum(r["method"] != "GET" for r in sandbox.requests("statuspage")),
+        "x": len(sandbox.requests("x")),
+        "confluence": sum(r["method"] != "GET" for r in sandbox.requests("confluence")),
     }
 
 

@@ -103,6 +103,7 @@ def test_an_unresolved_critical_incident_escalates_and_notifies_advisors_every_1
         "alerts:whatsapp_api_unavailable:overall",
         "alerts:whatsapp_api_unavailable:overall",
         "status_page:internal:degraded",
+        "status_page:internal:identified",  # issue 14: the runbook started at T0 + 5 min
         "chain:level_2_secondary_engineer",
         "chain:level_2_secondary_engineer",
     ]

@@ -303,7 +303,7 @@ def test_handoff_has_the_protocol_sections_and_no_run_clock():
         tz=IST,
     )
     doc = P.shift_handoff.handoff_documentation
-    assert list(sections) == [*doc.required_sections, *doc.briefing_sections]
+    assert list(sections) == [*doc.required_sections, *doc.briefing_sections, "incoming_engineer_briefing"]
     assert sections["incidents"]["incidents"][0]["steps"] == [
         {"step": "requeue_failed_deliveries", "outcome": "succeeded"}
     ]

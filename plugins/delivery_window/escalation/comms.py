@@ -23,7 +23,6 @@ from delivery_window.masking import mask_phones, mask_value
 from delivery_window.protocol import Protocol
 
 PAGERDUTY_SOURCE = "airflow/delivery_window"
-STATUS_PAGE_ENDPOINT = "v1/status-page/updates"  # delivery service: publishes to the two status pages
 ADVISOR_NOTICE_ENDPOINT = "v1/advisor-notifications"  # delivery service: in-app notification + e-mail
 EMOJI = {"critical": ":rotating_light:", "major": ":warning:", "minor": ":information_source:"}
 
@@ -126,21 +125,31 @@ def pagerduty_payload(
     return out
 
 
-def status_page_payload(
-    page_key: str, state: str, incident_id: str, title: str, message: str, protocol: Protocol
+def statuspage_payload(
+    page_key: str, status: str, incident_id: str, name: str, body: str, protocol: Protocol
 ) -> dict[str, Any]:
-    """Body of ``POST v1/status-page/updates`` on the delivery service (it publishes the page)."""
+    """One Statuspage incident state of ours on a page (``hooks.statuspage.StatuspageHook.publish`` sends it):
+    the incident is created with ``status`` or moved there, its delivery component set as protocol.yaml
+    ``channel_publishing.status_pages.component_status`` says. ``body`` ends with our incident id, by which the
+    hook finds the incident again (Statuspage's ``q`` searches the updates' text)."""
     pages = protocol.communication_channels.status_communications
     host = pages.internal_status_page if page_key == "internal" else pages.advisor_facing_status
     return {
-        "endpoint": STATUS_PAGE_ENDPOINT,
         "page": host,
         "audience": "internal" if page_key == "internal" else "advisors",
-        "state": state,
-        "incident_id": incident_id,
-        "title": mask_phones(title),
-        "message": mask_phones(message),
+        "state": status,
+        "incident_key": incident_id,
+        "name": mask_phones(name)[:255],
+        "status": status,
+        "body": f"{mask_phones(body)} (ref {incident_id})",
+        "component_status": protocol.channel_publishing.status_pages.component_status[status],
     }
+
+
+def x_post_payload(text: str, status_url: str) -> dict[str, Any]:
+    """Body of ``POST /2/tweets`` from the status account: ``text`` and the status page's address, ≤ 280 chars."""
+    tail = f" Updates: https://{status_url}"
+    return {"text": mask_phones(text)[: 280 - len(tail)] + tail}
 
 
 def advisor_notice_payload(

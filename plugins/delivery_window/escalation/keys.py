@@ -66,6 +66,11 @@ def day_key(day: date, what: str) -> str:
     return f"slack:{PREFIX}:{day.isoformat()}:{what}"
 
 
+def handoff_page_key(day: date, digest: str) -> str:
+    """Ledger/outbox key of one version of the day's handoff page (issue 14): a changed page is a new key."""
+    return f"confluence:{PREFIX}:{day.isoformat()}:handoff:{digest}"
+
+
 def status_key(day: date, what: str) -> str:
     """Ledger/outbox key of a #delivery-ops status line of the window (``opened``, ``HHMM``, ``closed``)."""
     return day_key(day, f"status:{what}")

@@ -15,9 +15,11 @@ one :class:`ChannelBackoff` for its whole run, so a failed channel is tried agai
 costs the monitor one timeout per channel per backoff, not one per message per tick. Every send uses ``checks.http_timeout_seconds``.
 
 Kinds: ``pagerduty_event`` (trigger / acknowledge / resolve, PagerDuty Events v2), ``slack_message`` (Block Kit
-through an incoming webhook), ``status_page_update`` and ``advisor_notification`` (the delivery service, which
-publishes the status pages and sends advisors their in-app notification and e-mail). Phone numbers are masked to
-their last 4 digits in every payload on its way out, and in every log line of this module.
+through an incoming webhook), ``status_page_update`` (an incident on a Statuspage page, through that page's
+connection; rows recorded before issue 14 went through the delivery service), ``advisor_notification`` (the
+delivery service, which sends advisors their in-app notification and e-mail), ``x_post`` (X API v2, the status
+account) and ``confluence_page`` (the handoff page, created or updated with a new version). Phone numbers are
+masked to their last 4 digits in every payload on its way out, and in every log line of this module.
 """
 
 from __future__ import annotations
@@ -97,7 +99,14 @@ def enqueue(conn, day: date, *, dedup_key: str, channel: str, kind: str, payload
         return cur.rowcount == 1
 
 
-KINDS = ("pagerduty_event", "slack_message", "status_page_update", "advisor_notification")
+KINDS = (
+    "pagerduty_event",
+    "slack_message",
+    "status_page_update",
+    "advisor_notification",
+    "x_post",
+    "confluence_page",
+)
 
 
 def send_via_providers(
@@ -122,6 +131,28 @@ def send_via_providers(
         SlackWebhookHook(slack_webhook_conn_id=channel, timeout=timeout, retry_handlers=[]).send(
             text=payload["text"], blocks=payload.get("blocks")
         )
+    elif (
+        kind == "status_page_update" and "endpoint" not in payload
+    ):  # Statuspage, through the page's connection
+        from delivery_window.hooks.statuspage import StatuspageHook
+
+        StatuspageHook(channel, timeout_seconds=timeout).publish(
+            payload["incident_key"],
+            payload["name"],
+            payload["status"],
+            payload["body"],
+            payload["component_status"],
+        )
+    elif kind == "x_post":
+        from delivery_window.hooks.x_api import XHook
+
+        XHook(channel, timeout_seconds=timeout).post(payload["text"])
+    elif kind == "confluence_page":
+        from delivery_window.hooks.confluence import ConfluenceHook
+
+        ConfluenceHook(channel, timeout_seconds=timeout).publish(
+            payload["title"], payload["body"], payload["version_message"]
+        )
     elif kind in ("status_page_update", "advisor_notification"):
         from delivery_window.hooks.delivery_service import DeliveryServiceHook
 
@@ -145,7 +176,9 @@ def resend_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 
     PagerDuty and the delivery service dedup by key (the event's ``dedup_key``, the ``Idempotency-Key``), so the
     same payload is safe. A Slack webhook has no key: the post is sent again, marked as a resend, because a
-    missed page-level post is worse than a labelled duplicate (README, "A send whose outcome is unknown")."""
+    missed page-level post is worse than a labelled duplicate (README, "A send whose outcome is unknown").
+    A status page and the Confluence page are found again before they are written (``StatuspageHook.publish``,
+    ``ConfluenceHook.publish``), and X refuses a duplicate post (counted as sent), so those resend as they are."""
     if kind != "slack_message":
         return payload
     return {**payload, "text": UNCONFIRMED_PREFIX + str(payload.get("text", ""))}

@@ -11,13 +11,14 @@ planning the same facts twice gives the same rows, which is what makes reruns se
 | ``alert:<rule>:<scope>`` | first firing of an alert of no incident | the war room and the rule's own channel |
 | ``chain:<level>`` | chain.py (L1 at once; L2 +15 min critical / multi-system; L3 >30 min / business impact; L4 >60 min complete outage / compliance) | the level's role: PagerDuty (L1 only when critical) + its Slack purposes |
 | ``business:<row>:<n>`` | matrix.py (condition seen + delay) | the row's targets: PagerDuty if on the policy + Slack |
-| ``status_page:internal:degraded`` | critical technical incident opens | internal status page |
-| ``status_page:advisor_facing:degraded``, ``proactive_email`` | 30 min after it opened, if unresolved | advisor status page, advisors' e-mail |
+| ``status_page:internal:degraded`` | critical technical incident opens | internal status page (Statuspage ``investigating``) |
+| ``status_page:advisor_facing:degraded``, ``x_post:advisor_facing:degraded``, ``proactive_email`` | 30 min after it opened, if unresolved | advisor status page, X (the status account), advisors' e-mail |
+| ``status_page:<page>:identified`` | its runbook started (not before the page was told) | that page (``identified``) |
 | ``advisor_delay:<n>`` | delay >15 min, then every 15 min until resolved (delivery_failure, database_emergency) | advisors: in-app + e-mail, with an ETA |
 | ``regulatory:*`` | SEBI violation: at once, 4 h and 1 h before the 24 h deadline | compliance officer + legal counsel |
 | ``regulatory:overdue_<n>`` | the deadline passed with no filing recorded, then every ``regulatory_overdue_repeat_minutes`` | ``regulatory_overdue_targets`` |
 | ``pagerduty:acknowledge`` / ``pagerduty:resolve`` | a human approved a runbook step / the incident resolved | every PagerDuty alert the incident triggered |
-| ``status_page:<page>:resolved`` | the incident resolved | every status page that was told |
+| ``status_page:<page>:resolved``, ``x_post:<page>:resolved`` | the incident resolved | every status page (``resolved``) and X account that was told |
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from delivery_window.connections import DELIVERY_SERVICE
+from delivery_window.connections import DELIVERY_SERVICE, STATUSPAGE_BY_PAGE, X_API
 from delivery_window.escalation import comms, keys
 from delivery_window.escalation.alert_rows import incident_alert_rows
 from delivery_window.escalation.chain import STRICT, chain_steps
@@ -128,41 +129,24 @@ def _service_rows(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list
             )
         )
 
-    pages = protocol.communication_channels.status_communications
     if f.kind == TECHNICAL and f.severity == "critical":
         within = timedelta(minutes=ext.service_degradation.within_minutes_of_incident_start)
-        service_row(
-            "status_page:internal:degraded",
-            "internal_status_page",
-            f"status_page:{pages.internal_status_page}",
-            "status_page_update",
-            f.opened_at,
-            comms.status_page_payload(
-                "internal",
-                "degraded",
-                f.incident_id,
+        told = {  # page -> (when it is first told, its incident's name, what it says, why)
+            "internal": (
+                f.opened_at,
                 f"Delivery window: {what}",
                 f"Investigating since {comms.ist(f.opened_at, protocol)}; runbook {f.runbook or 'pending'}.",
-                protocol,
+                "critical incident opened: internal status page at once",
             ),
-            "critical incident opened: internal status page at once",
-        )
-        service_row(
-            "status_page:advisor_facing:degraded",
-            "advisor_facing_status",
-            f"status_page:{pages.advisor_facing_status}",
-            "status_page_update",
-            f.opened_at + within,
-            comms.status_page_payload(
-                "advisor_facing",
-                "degraded",
-                f.incident_id,
+            "advisor_facing": (
+                f.opened_at + within,
                 "Today's content delivery is degraded",
                 "Some advisors may receive today's content late. We are restoring delivery; no action is needed.",
-                protocol,
+                f"service degradation: status page within {within.seconds // 60} min of incident start",
             ),
-            f"service degradation: status page within {within.seconds // 60} min of incident start",
-        )
+        }
+        for page, (due, name, body, reason) in told.items():
+            rows.extend(_status_page_rows(f, page, due, name, body, reason, protocol))
         service_row(
             "proactive_email",
             "advisors",
@@ -212,6 +196,73 @@ def _service_rows(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list
                 break
             n, due = n + 1, due + every
     return rows
+
+
+def _status_page_rows(
+    f: IncidentFacts, page: str, due: datetime, name: str, body: str, reason: str, protocol: Protocol
+) -> list[LedgerRow]:
+    """A status page told of a critical incident: Statuspage ``investigating`` at ``due``, ``identified`` once its
+    runbook started (not before the page was told), and, for the pages of ``channel_publishing.x_posts``, the
+    same change posted to X. Sources ``status_page:<page>:degraded`` / ``:identified``, ``x_post:<page>:degraded``
+    (the names the ledger had before issue 14, so a rerun of an earlier day finds its rows)."""
+    pages = protocol.communication_channels.status_communications
+    host = pages.internal_status_page if page == "internal" else pages.advisor_facing_status
+    steps = [("degraded", "investigating", due, body, reason)]
+    if f.runbook_started_at is not None:
+        steps.append(
+            (
+                "identified",
+                "identified",
+                max(due, f.runbook_started_at),
+                f"Cause identified; runbook {f.runbook} under way since {comms.ist(f.runbook_started_at, protocol)}.",
+                f"{f.incident_id}: its runbook started",
+            )
+        )
+    rows = []
+    for state, status, at, text, why in steps:
+        source = f"status_page:{page}:{state}"
+        rows.append(
+            LedgerRow(
+                dedup_key=keys.service_key("status_page_update", f.incident_id, source),
+                delivery_date=f.delivery_date,
+                incident_id=f.incident_id,
+                source=source,
+                target="internal_status_page" if page == "internal" else "advisor_facing_status",
+                channel=f"status_page:{host}",
+                conn_id=STATUSPAGE_BY_PAGE[page],
+                kind="status_page_update",
+                due_at=at,
+                payload=comms.statuspage_payload(page, status, f.incident_id, name, text, protocol),
+                action="status_page_update",
+                reason=why,
+            )
+        )
+    if page in protocol.channel_publishing.x_posts.pages:
+        rows.append(_x_row(f, page, "degraded", due, f"{name}. {body}", reason, protocol))
+    return rows
+
+
+def _x_row(
+    f: IncidentFacts, page: str, state: str, due: datetime, text: str, reason: str, protocol: Protocol
+) -> LedgerRow:
+    """An advisor-facing status change posted from the status account (``status_communications.twitter_updates``)."""
+    pages = protocol.communication_channels.status_communications
+    host = pages.internal_status_page if page == "internal" else pages.advisor_facing_status
+    source = f"x_post:{page}:{state}"
+    return LedgerRow(
+        dedup_key=keys.service_key("x_post", f.incident_id, source),
+        delivery_date=f.delivery_date,
+        incident_id=f.incident_id,
+        source=source,
+        target="twitter_updates",
+        channel=f"x:{pages.twitter_updates}",
+        conn_id=X_API,
+        kind="x_post",
+        due_at=due,
+        payload=comms.x_post_payload(text, host),
+        action="x_post",
+        reason=reason,
+    )
 
 
 def _regulatory_rows(f: IncidentFacts, protocol: Protocol, as_of: datetime) -> list[LedgerRow]:
@@ -317,32 +368,49 @@ def _lifecycle_rows(f: IncidentFacts, rows: list[LedgerRow], protocol: Protocol)
             )
     if f.resolved_at is not None:
         for r in rows:
-            if (
-                r.kind == "status_page_update"
-                and r.payload.get("state") == "degraded"
-                and r.due_at <= f.resolved_at
-            ):
-                page = r.source.split(":")[1]
+            if r.kind not in ("status_page_update", "x_post") or not r.source.endswith(":degraded"):
+                continue
+            if r.due_at > f.resolved_at:
+                continue
+            page = r.source.split(":")[1]
+            resolved = f"Resolved at {comms.ist(f.resolved_at, protocol)}."
+            if r.kind == "x_post":
+                name = "Today's content delivery has recovered"
                 out.append(
-                    LedgerRow(
-                        dedup_key=keys.service_key(r.kind, f.incident_id, f"status_page:{page}:resolved"),
-                        delivery_date=f.delivery_date,
-                        incident_id=f.incident_id,
-                        source=f"status_page:{page}:resolved",
-                        target=r.target,
-                        channel=r.channel,
-                        conn_id=r.conn_id,
-                        kind=r.kind,
-                        due_at=f.resolved_at,
-                        payload={
-                            **r.payload,
-                            "state": "resolved",
-                            "message": f"Resolved at {comms.ist(f.resolved_at, protocol)}.",
-                        },
-                        action="status_page_update",
-                        reason=f"{f.incident_id} resolved",
+                    _x_row(
+                        f,
+                        page,
+                        "resolved",
+                        f.resolved_at,
+                        f"{name}. {resolved}",
+                        f"{f.incident_id} resolved",
+                        protocol,
                     )
                 )
+                continue
+            out.append(
+                LedgerRow(
+                    dedup_key=keys.service_key(r.kind, f.incident_id, f"status_page:{page}:resolved"),
+                    delivery_date=f.delivery_date,
+                    incident_id=f.incident_id,
+                    source=f"status_page:{page}:resolved",
+                    target=r.target,
+                    channel=r.channel,
+                    conn_id=r.conn_id,
+                    kind=r.kind,
+                    due_at=f.resolved_at,
+                    payload=comms.statuspage_payload(
+                        page,
+                        "resolved",
+                        f.incident_id,
+                        r.payload.get("name", f.incident_id),
+                        resolved,
+                        protocol,
+                    ),
+                    action="status_page_update",
+                    reason=f"{f.incident_id} resolved",
+                )
+            )
     return out
 
 

@@ -1,8 +1,10 @@
 """06:30 handoff to the day team (protocol ``shift_handoff``): the handoff_log sections, built from records (pure).
 
 The four required sections (incidents, performance_notes, advisor_issues, infrastructure_changes) plus the
-briefing's previous-24-hours incident log and the pending issues, i.e. the day's findings sorted by the
-remediation priorities. Content holds no wall-clock value of the run, so a rerun writes identical rows.
+briefing's previous-24-hours incident log, the pending issues (the day's findings sorted by the remediation
+priorities), the upcoming maintenance or changes (silences and planned changes), the current system health
+overview and the special instructions or known issues (notes); ``incoming_engineer_briefing`` lists the five
+briefing items in the protocol's order with the section of each (issue 14). Content holds no wall-clock value of the run, so a rerun writes identical rows.
 """
 
 from __future__ import annotations
@@ -52,8 +54,11 @@ def build_sections(
     protocol: Protocol,
     tz: ZoneInfo,
     maintenance: Sequence[dict[str, Any]] = (),
+    planned_changes: Sequence[dict[str, Any]] = (),
+    notes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Section name -> content, in the protocol's order (required sections, then the briefing sections)."""
+    """Section name -> content, in the protocol's order (required sections, then the briefing sections), then
+    ``incoming_engineer_briefing``: the briefing's five items in the protocol's order, each naming its section."""
     sections: dict[str, Any] = {
         "incidents": {
             "alerts": summary["alerts"],
@@ -114,7 +119,14 @@ def build_sections(
         },
         # the briefing's "upcoming_scheduled_maintenance_or_changes": silences active at the handoff or
         # starting within a day of it (``delivery-window silence add``)
-        "upcoming_scheduled_maintenance_or_changes": {"silences": list(maintenance)},
+        "upcoming_scheduled_maintenance_or_changes": {
+            "silences": list(maintenance),
+            "planned_changes": list(planned_changes),  # issue 14: delivery-window change add
+        },
+        # issue 14: the briefing's "current system health status overview" and "special instructions or known
+        # issues" (delivery-window note add)
+        "current_system_health_status_overview": health_overview(summary, open_incidents),
+        "special_instructions_or_known_issues": {"notes": list(notes)},
     }
     expected = (
         *protocol.shift_handoff.handoff_documentation.required_sections,
@@ -123,4 +135,32 @@ def build_sections(
     missing = [s for s in expected if s not in sections]
     if missing:  # protocol.yaml names a section this code does not build
         raise ValueError(f"handoff sections not built: {', '.join(missing)}")
-    return {name: sections[name] for name in expected}
+    out = {name: sections[name] for name in expected}
+    mapped = protocol.shift_handoff.handoff_documentation.briefing_item_sections
+    if mapped:
+        out["incoming_engineer_briefing"] = {
+            # a list, so the protocol's order survives jsonb
+            "items": [
+                {"item": item, "section": mapped[item]}
+                for item in protocol.shift_handoff.incoming_engineer_briefing.items
+            ]
+        }
+    return out
+
+
+def health_overview(summary: dict[str, Any], open_incidents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The briefing's "current system health status overview": SLA, checks by status, what failed, what is open."""
+    failed = summary.get("failed_checks") or []
+    open_ids = [i["incident_id"] for i in open_incidents]
+    healthy = bool(summary.get("sla_met")) and not failed and not open_ids
+    return {
+        "status": "healthy" if healthy else "needs_attention",
+        "sla_met": summary.get("sla_met"),
+        "sla_pct": summary.get("sla_pct"),
+        "sla_target_pct": summary.get("sla_target_pct"),
+        "checks": summary.get("checks", {}),
+        "failed_checks": failed,
+        "alerts": len(summary.get("alerts") or []),
+        "open_incidents": open_ids,
+        "runbook": summary.get("runbook"),
+    }

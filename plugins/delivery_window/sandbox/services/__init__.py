@@ -16,6 +16,7 @@ from delivery_window.sandbox.scenario_sets import escalation
 from delivery_window.sandbox.services import (
     cloudinary,
     compliance,
+    confluence,
     datadog,
     delivery_service,
     grafana,
@@ -23,7 +24,9 @@ from delivery_window.sandbox.services import (
     pagerduty_events,
     pagerduty_rest,
     slack,
+    statuspage,
     whatsapp,
+    x_api,
 )
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState
 from delivery_window.sandbox.services.whatsapp_graph import graph_error
@@ -41,6 +44,9 @@ ROUTES: dict[str, list[Route]] = {
     "pagerduty": pagerduty_events.ROUTES,
     "pagerduty_api": pagerduty_rest.ROUTES,
     "slack": slack.ROUTES,
+    "statuspage": statuspage.ROUTES,  # issue 14
+    "x": x_api.ROUTES,
+    "confluence": confluence.ROUTES,
     # Every sandbox serves the escalation endpoints too (the demo's escalations must not 404).
     "delivery": delivery_service.ROUTES + escalation.DELIVERY_ROUTES,
 }

@@ -34,6 +34,10 @@ class ServiceState:
     fallback_activations: list[dict[str, Any]] = field(default_factory=list)
     failovers: list[dict[str, Any]] = field(default_factory=list)
     replans: list[dict[str, Any]] = field(default_factory=list)
+    # issue 14: Statuspage incidents by id (with their page_id), X posts, Confluence pages by id
+    statuspage_incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    x_posts: list[dict[str, Any]] = field(default_factory=list)
+    confluence_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The platform database whose generated day the delivery service's actions apply to (a pause moves the
     # number's later sends); None: actions are only remembered.
     platform_db: str | None = None
@@ -59,6 +63,9 @@ class ServiceState:
             self.fallback_activations.clear()
             self.failovers.clear()
             self.replans.clear()
+            self.statuspage_incidents.clear()
+            self.x_posts.clear()
+            self.confluence_pages.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able copy of the remembered actions, for tests and the control endpoint."""
@@ -73,6 +80,9 @@ class ServiceState:
                         "fallback_activations": self.fallback_activations,
                         "failovers": self.failovers,
                         "replans": self.replans,
+                        "statuspage_incidents": self.statuspage_incidents,
+                        "x_posts": self.x_posts,
+                        "confluence_pages": self.confluence_pages,
                     }
                 )
             )
