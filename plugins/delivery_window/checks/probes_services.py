@@ -76,8 +76,17 @@ def probe_datadog(day: date, p: Protocol) -> dict[str, Any]:
     hook = DatadogHook(DATADOG, timeout_seconds=p.checks.http_timeout_seconds)
     valid = hook.validate()
     monitors = hook.monitors(p.checks.datadog_monitor_tag) if valid else []
-    keep = ("id", "name", "tags", "overall_state", "options")
-    return {"api_key_valid": valid, "monitors": [{k: m.get(k) for k in keep} for m in monitors]}
+    keep = ("id", "name", "tags", "overall_state", "options", "query")
+    out = {"api_key_valid": valid, "monitors": [{k: m.get(k) for k in keep} for m in monitors]}
+    return out | {"provisioned": provisioned("datadog_monitor")}
+
+
+def provisioned(system: str) -> list[dict[str, Any]]:
+    """What ``delivery-window provision`` last deployed to ``system`` (``delivery_ops.provisioned_objects``)."""
+    with store.report_db(DELIVERY_DB) as conn:
+        rows = store.execute(conn, "select_provisioned_objects", {"system": system})
+    keep = ("object_key", "remote_id", "version", "spec")
+    return [{k: r[k] for k in keep} for r in rows]
 
 
 def probe_grafana(day: date, p: Protocol) -> dict[str, Any]:
@@ -87,8 +96,13 @@ def probe_grafana(day: date, p: Protocol) -> dict[str, Any]:
     hook = GrafanaHook(GRAFANA, timeout_seconds=p.checks.http_timeout_seconds)
     health = hook.health()
     dashboard = (hook.dashboard() or {}).get("dashboard") or {}
-    keep = ("uid", "title", "refresh", "panels")
-    return {**health, "dashboard": {k: dashboard.get(k) for k in keep}}
+    keep = ("uid", "title", "refresh", "panels", "version")
+    mine = [r for r in provisioned("grafana_dashboard") if r["object_key"] == dashboard.get("uid")]
+    return {
+        **health,
+        "dashboard": {k: dashboard.get(k) for k in keep},
+        "provisioned": mine[0] if mine else None,
+    }
 
 
 def probe_pagerduty_policy(day: date, p: Protocol) -> dict[str, Any]:

@@ -34,6 +34,9 @@ class ServiceState:
     fallback_activations: list[dict[str, Any]] = field(default_factory=list)
     failovers: list[dict[str, Any]] = field(default_factory=list)
     replans: list[dict[str, Any]] = field(default_factory=list)
+    # monitoring as code: Grafana dashboards by uid, Datadog monitors by id (both seeded on first use)
+    grafana_dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    datadog_monitors: dict[int, dict[str, Any]] = field(default_factory=dict)
     # The platform database whose generated day the delivery service's actions apply to (a pause moves the
     # number's later sends); None: actions are only remembered.
     platform_db: str | None = None
@@ -59,6 +62,8 @@ class ServiceState:
             self.fallback_activations.clear()
             self.failovers.clear()
             self.replans.clear()
+            self.grafana_dashboards.clear()
+            self.datadog_monitors.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able copy of the remembered actions, for tests and the control endpoint."""
@@ -73,6 +78,8 @@ class ServiceState:
                         "fallback_activations": self.fallback_activations,
                         "failovers": self.failovers,
                         "replans": self.replans,
+                        "grafana_dashboards": self.grafana_dashboards,
+                        "datadog_monitors": {str(k): v for k, v in self.datadog_monitors.items()},
                     }
                 )
             )
