@@ -29,6 +29,9 @@ SLACK_WAR_ROOM = "slack_war_room"
 SLACK_DELIVERY_OPS = "slack_delivery_ops"
 SLACK_ENGINEERING_ALERTS = "slack_engineering_alerts"
 SLACK_EXECUTIVE_ALERTS = "slack_executive_alerts"
+# Slack Web API (provider SlackHook, conn type slack): password = the app's bot token (xoxb-…), extra base_url;
+# the 05:30 check reads each channel with it (auth.test, conversations.list, conversations.info); nothing posts
+SLACK_API = "slack_api"
 # protocol.yaml communication_channels.slack_channels purpose -> the incoming-webhook connection of that channel
 SLACK_BY_PURPOSE = {
     "critical_incidents": SLACK_WAR_ROOM,
@@ -47,6 +50,7 @@ SANDBOX_PREFIX = {
     GRAFANA: "/grafana",
     PAGERDUTY: "/pagerduty",
     DELIVERY_SERVICE: "/delivery",
+    SLACK_API: "/slack_api",
 }
 SLACK_SANDBOX_PATH = {
     SLACK_WAR_ROOM: "/slack/services/T0SANDBOX/B0WARROOM/delivery-war-room",
@@ -97,6 +101,13 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
             }
         ),
     }
+    conns[SLACK_API] = json.dumps(
+        {
+            "conn_type": "slack",
+            "password": "xoxb-sandbox-bot-token",
+            "extra": {"base_url": sandbox_url + SANDBOX_PREFIX[SLACK_API] + "/api/"},
+        }
+    )
     for conn_id, path in SLACK_SANDBOX_PATH.items():
         conns[conn_id] = json.dumps({"conn_type": "slackwebhook", "password": sandbox_url + path})
     return conns

@@ -244,16 +244,42 @@ def pagerduty_escalation(obs: dict[str, Any], p: Protocol, phase: str) -> CheckR
     )
 
 
+# Slack Web API error strings (api.slack.com/methods/auth.test, conversations.info) -> what they mean here
+_SLACK_ERRORS = {
+    "token_revoked": "the app's bot token was revoked",
+    "invalid_auth": "the app's bot token is not valid",
+    "not_authed": "no bot token in connection slack_api",
+    "account_inactive": "the app's bot user was deactivated",
+    "missing_scope": "the bot token lacks the channels:read/groups:read scope",
+    "channel_not_found": "no such channel the app can see",
+}
+
+
 def slack_channels(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
-    """Slack critical channels reachable: each channel's webhook connection resolves and its host accepts a
-    TCP connection (nothing is posted)."""
+    """Slack critical channels monitored: the app's token is valid (``auth.test``) and each channel the window
+    posts to exists, is not archived and has the app as a member (``conversations.info``; nothing is posted)."""
     name = "check_slack_channels"
-    bad = [
-        f"{c['channel']}: {c.get('error') or 'not a webhook URL'}"
-        for c in obs["channels"]
-        if not c.get("reachable") or not c.get("path_is_webhook", True)
-    ]
+    auth = obs.get("auth") or {}
+    if not auth.get("ok"):
+        error = auth.get("error")
+        return result(
+            name,
+            phase,
+            Status.FAIL,
+            f"Slack auth.test: {error} ({_SLACK_ERRORS.get(error, 'Slack refused the token')})",
+            obs,
+        )
+    bad = []
+    for c in obs["channels"]:
+        if c.get("error"):
+            bad.append(
+                f"{c['channel']}: {c['error']} ({_SLACK_ERRORS.get(c['error'], 'conversations.info failed')})"
+            )
+        elif c.get("is_archived"):
+            bad.append(f"{c['channel']} ({c['id']}) is archived")
+        elif not c.get("is_member"):
+            bad.append(f"{c['channel']} ({c['id']}): the app ({auth.get('user')}) is not a member")
     if bad:
         return result(name, phase, Status.FAIL, "; ".join(bad), obs)
-    listed = ", ".join(f"{c['channel']} {c.get('connect_ms')} ms" for c in obs["channels"])
-    return result(name, phase, Status.PASS, f"reachable: {listed}", obs)
+    listed = ", ".join(f"{c['channel']} ({c['id']})" for c in obs["channels"])
+    return result(name, phase, Status.PASS, f"open, the app a member: {listed}", obs)

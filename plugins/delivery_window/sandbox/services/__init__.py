@@ -23,6 +23,7 @@ from delivery_window.sandbox.services import (
     pagerduty_events,
     pagerduty_rest,
     slack,
+    slack_api,
     whatsapp,
 )
 from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState
@@ -41,6 +42,7 @@ ROUTES: dict[str, list[Route]] = {
     "pagerduty": pagerduty_events.ROUTES,
     "pagerduty_api": pagerduty_rest.ROUTES,
     "slack": slack.ROUTES,
+    "slack_api": slack_api.ROUTES,
     # Every sandbox serves the escalation endpoints too (the demo's escalations must not 404).
     "delivery": delivery_service.ROUTES + escalation.DELIVERY_ROUTES,
 }
