@@ -673,6 +673,10 @@ def build_parser() -> argparse.ArgumentParser:
     close.add_argument("--reason", required=True, help="why it can be closed (recorded on the timeline)")
     incident.set_defaults(fn=cmd_incident)
 
+    from delivery_window.provision import command as provision_command
+
+    provision_command.add_parser(sub)
+
     ui = sub.add_parser(
         "airflow",
         help="Airflow UI (standalone) wired to the sandbox",

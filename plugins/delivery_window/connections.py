@@ -104,7 +104,7 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
     conns[SLACK_API] = json.dumps(
         {
             "conn_type": "slack",
-            "password": "xoxb-sandbox-bot-token",
+            "password": "xoxb-sandbox",
             "extra": {"base_url": sandbox_url + SANDBOX_PREFIX[SLACK_API] + "/api/"},
         }
     )

@@ -7,6 +7,7 @@ not stop the monitors, and each failure is one precise line in the result (``err
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,10 +104,16 @@ def provision_datadog(p: Protocol) -> list[dict[str, Any]]:
     return rows
 
 
-def provision(p: Protocol, conn_id: str = DELIVERY_DB) -> ProvisionResult:
-    """Provision both systems and record every object in ``delivery_ops.provisioned_objects``."""
+def provision(p: Protocol, db: Callable[[], Any] | None = None) -> ProvisionResult:
+    """Provision both systems and record every object in ``delivery_ops.provisioned_objects``.
+
+    ``db()`` opens the report database as a context manager that commits (default: the ``delivery_db``
+    connection; the CLI passes its ``--db-url``)."""
+    from airflow.exceptions import AirflowNotFoundException
+
+    db = db or (lambda: store.report_db(DELIVERY_DB))
     out = ProvisionResult()
-    with store.report_db(conn_id) as conn:
+    with db() as conn:
         before = recorded(conn, "grafana_dashboard")
     try:
         board_uid = dash.load_dashboard(p)["uid"]
@@ -116,7 +123,7 @@ def provision(p: Protocol, conn_id: str = DELIVERY_DB) -> ProvisionResult:
             f"grafana dashboard {row['object_key']}: {row['last_action']}, version {row['version']} "
             f"({row['spec']['reason']})"
         )
-    except (ServiceError, ValueError) as exc:
+    except (ServiceError, ValueError, AirflowNotFoundException) as exc:
         out.errors.append(str(exc) if isinstance(exc, ServiceError) else f"grafana: {exc}")
     try:
         rows = provision_datadog(p)
@@ -126,10 +133,10 @@ def provision(p: Protocol, conn_id: str = DELIVERY_DB) -> ProvisionResult:
             + (f" ({', '.join(r['spec']['changed'])} differed)" if r["spec"]["changed"] else "")
             for r in rows
         ]
-    except ServiceError as exc:
-        out.errors.append(str(exc))
+    except (ServiceError, AirflowNotFoundException) as exc:
+        out.errors.append(str(exc) if isinstance(exc, ServiceError) else f"datadog: {exc}")
     now = utcnow()
-    with store.report_db(conn_id) as conn:
+    with db() as conn:
         for row in out.rows:
             store.execute(
                 conn,
