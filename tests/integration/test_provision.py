@@ -168,3 +168,28 @@ def test_a_failing_service_is_one_precise_error_and_the_other_is_still_provision
     result = provision(P)
     assert result.errors == ["grafana: HTTP 503: Service Unavailable"]
     assert {k[0] for k in rows(db_url)} == {"datadog_monitor"}
+
+
+def test_the_command_provisions_then_finds_nothing_to_do_and_fails_in_one_line(sb, db_url, capsys):
+    from delivery_window.cli import main
+
+    assert main(["provision", "--db-url", db_url, "--sandbox", sb.url]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"grafana dashboard {UID}: update, version 8 (never provisioned by this package)"
+    assert out[1:] == [
+        "datadog monitor [delivery-window] failure_rate_2m: create, id 7002001",
+        "datadog monitor [delivery-window] advisor_failures_1m: create, id 7002002",
+        "datadog monitor [delivery-window] latency_vs_baseline: create, id 7002003",
+    ]
+    assert main(["provision", "--db-url", db_url, "--sandbox", sb.url]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert again[0] == f"grafana dashboard {UID}: unchanged, version 8 (version 8 is the provisioned one)"
+    assert all(
+        line.endswith(("unchanged, id 7002001", "unchanged, id 7002002", "unchanged, id 7002003"))
+        for line in again[1:]
+    )
+
+    sb.set_faults({"datadog": "token_expired"})
+    assert main(["provision", "--db-url", db_url, "--sandbox", sb.url]) == 2
+    err = capsys.readouterr().err
+    assert err == "delivery-window provision: error: datadog: HTTP 403: Forbidden\n"
