@@ -14,6 +14,7 @@ import pytest
 from delivery_window import runtime
 from delivery_window.checks.probes import CHECKS, run_check
 from delivery_window.connections import sandbox_connections
+from delivery_window.migrate import apply_migrations
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Status
 from delivery_window.sandbox import Sandbox, generate_day, write_day
@@ -30,6 +31,7 @@ FAST = P.model_copy(update={"checks": P.checks.model_copy(update={"http_timeout_
 @pytest.fixture(scope="module")
 def sb(db_url):
     with psycopg.connect(db_url) as conn:
+        apply_migrations(conn)  # as migrate_report_schema before the checks: the monitoring probes read it
         write_day(conn, generate_day("healthy", DAY))
         conn.commit()
     with Sandbox("healthy") as sandbox:
