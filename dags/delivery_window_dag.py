@@ -36,6 +36,7 @@ from delivery_window.escalation import follow_up
 from delivery_window.migrate import migrate_report_schema
 from delivery_window.monitor import task as monitor_task
 from delivery_window.protocol import get_protocol
+from delivery_window.provision import task as provision_task
 from delivery_window.reports import assemble, handoff_task, post_delivery, summary
 from delivery_window.reports.assets import REPORT_ASSETS, describe_event
 from delivery_window.run_params import PHASES, PHASES_DESCRIPTION, PHASES_SCHEMA, gate_task, selected_phases
@@ -179,6 +180,21 @@ def delivery_window():
             checks_0545 = [check_task(n) for n, spec in CHECKS.items() if spec.group == "final_check"]
             wait_0545 >> checks_0545
         migrate >> [*checks_0530, wait_0545]
+
+        @task(
+            task_id="provision_monitoring",
+            doc_md="**Monitoring as code** (issue 14): when `provisioning.enabled_in_dag`, save the Grafana dashboard "
+            "(by uid) and create or update the Datadog monitors of the alert thresholds, recorded in "
+            "`provisioned_objects`, before `check_grafana_dashboard` and `check_datadog_monitors` verify them. "
+            "Off (the default), an evaluation or a dry run: nothing is changed. Same as `delivery-window provision`.",
+        )
+        def provision_monitoring(**context) -> dict:
+            return provision_task.provision_monitoring(context["params"]["dry_run"])
+
+        verified = [
+            c for c in checks_0530 if c.operator.task_id.rsplit(".", 1)[-1] in provision_task.VERIFIED_BY
+        ]
+        migrate >> provision_monitoring() >> verified
 
         @task.branch(
             trigger_rule="all_done",

@@ -681,6 +681,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     briefing_cli.register(sub)
 
+    from delivery_window.provision import command as provision_command
+
+    provision_command.add_parser(sub)
+
     ui = sub.add_parser(
         "airflow",
         help="Airflow UI (standalone) wired to the sandbox",

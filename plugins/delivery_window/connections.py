@@ -38,6 +38,9 @@ SLACK_WAR_ROOM = "slack_war_room"
 SLACK_DELIVERY_OPS = "slack_delivery_ops"
 SLACK_ENGINEERING_ALERTS = "slack_engineering_alerts"
 SLACK_EXECUTIVE_ALERTS = "slack_executive_alerts"
+# Slack Web API (provider SlackHook, conn type slack): password = the app's bot token (xoxb-…), extra base_url;
+# the 05:30 check reads each channel with it (auth.test, conversations.list, conversations.info); nothing posts
+SLACK_API = "slack_api"
 # protocol.yaml communication_channels.slack_channels purpose -> the incoming-webhook connection of that channel
 SLACK_BY_PURPOSE = {
     "critical_incidents": SLACK_WAR_ROOM,
@@ -60,6 +63,7 @@ SANDBOX_PREFIX = {
     STATUSPAGE_ADVISOR_FACING: "/statuspage",
     X_API: "/x",
     CONFLUENCE: "/confluence",
+    SLACK_API: "/slack_api",
 }
 # protocol.yaml communication_channels.status_communications page -> the Statuspage connection of that page
 STATUSPAGE_BY_PAGE = {"internal": STATUSPAGE_INTERNAL, "advisor_facing": STATUSPAGE_ADVISOR_FACING}
@@ -130,6 +134,13 @@ def sandbox_connections(sandbox_url: str, db_url: str, redis_url: str) -> dict[s
     }
     for conn_id, extra in SANDBOX_STATUSPAGE.items():
         conns[conn_id] = http(SANDBOX_PREFIX[conn_id], **extra)
+    conns[SLACK_API] = json.dumps(
+        {
+            "conn_type": "slack",
+            "password": "xoxb-sandbox",
+            "extra": {"base_url": sandbox_url + SANDBOX_PREFIX[SLACK_API] + "/api/"},
+        }
+    )
     for conn_id, path in SLACK_SANDBOX_PATH.items():
         conns[conn_id] = json.dumps({"conn_type": "slackwebhook", "password": sandbox_url + path})
     return conns

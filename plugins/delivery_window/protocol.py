@@ -900,6 +900,19 @@ class ChannelPublishing(_Frozen):
     x_posts: XPublishing
 
 
+class Provisioning(_Frozen):
+    """Monitoring as code (issue 14): what ``delivery-window provision`` deploys, and whether the DAG does."""
+
+    enabled_in_dag: Annotated[bool, Strict()]
+    grafana_dashboard_file: Text
+    # the rules of alert_thresholds_during_delivery: each has its monitor query (provision/monitors.py)
+    datadog_threshold_rules: tuple[
+        Literal["failure_rate_2m", "advisor_failures_1m", "latency_vs_baseline"], ...
+    ] = Field(min_length=1)
+    latency_eval_minutes: PositiveInt
+    latency_baseline_timeshift: Literal["last_5m", "last_1h", "last_1d", "last_1w", "last_1mo"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The whole protocol
 # ---------------------------------------------------------------------------------------------------------
@@ -963,6 +976,7 @@ class Protocol(_Frozen):
     shift_handoff: ShiftHandoff
     whatsapp_account_health: WhatsAppAccountHealth
     channel_publishing: ChannelPublishing
+    provisioning: Provisioning
 
     # -- helpers ------------------------------------------------------------------------------------------
     def time_of(self, name: str) -> dt.time:

@@ -48,6 +48,8 @@ RECORD_READS = frozenset(
         "select_record_notifications",  # what the record sent: an evaluation asked to send never repeats it
         "select_record_action",  # what the record's runbook actions got: an evaluation never acts itself
         "select_record_account_observations",  # what WhatsApp said of the account then (issue 14)
+        "select_provisioned_objects",  # the deployed dashboard and monitors are configuration, kept with the record
+        "upsert_provisioned_object",
     }
 )
 

@@ -181,21 +181,38 @@ def test_missing_policy_or_service(key, message):
 
 
 # --- Slack ---------------------------------------------------------------------------------------------------------
-def test_slack_channels_reachable_or_not():
-    ok = {"channel": "#delivery-war-room", "reachable": True, "connect_ms": 3, "path_is_webhook": True}
-    assert judge_services.slack_channels({"channels": [ok]}, P, PH).status is Status.PASS
-    refused = {
-        "channel": "#engineering-alerts",
-        "reachable": False,
-        "error": "ConnectionRefusedError: Connection refused",
-    }
-    r = judge_services.slack_channels({"channels": [ok, refused]}, P, PH)
-    assert (
-        r.status is Status.FAIL
-        and r.message == "#engineering-alerts: ConnectionRefusedError: Connection refused"
-    )
-    odd = ok | {"channel": "#delivery-ops", "path_is_webhook": False}
-    assert (
-        judge_services.slack_channels({"channels": [odd]}, P, PH).message
-        == "#delivery-ops: not a webhook URL"
-    )
+def slack(**channel):
+    auth = {"ok": True, "user": "delivery-window", "user_id": "U0DWBOT01"}
+    ok = {"channel": "#delivery-war-room", "id": "C0WARROOM0", "is_archived": False, "is_member": True}
+    return {"auth": auth, "channels": [ok, ok | {"channel": "#delivery-ops", "id": "C0DELOPS00"} | channel]}
+
+
+def test_slack_channels_open_and_joined_pass():
+    r = judge_services.slack_channels(slack(), P, PH)
+    assert r.status is Status.PASS
+    assert r.message == "open, the app a member: #delivery-war-room (C0WARROOM0), #delivery-ops (C0DELOPS00)"
+
+
+@pytest.mark.parametrize(
+    ("channel", "message"),
+    [
+        ({"is_archived": True}, "#delivery-ops (C0DELOPS00) is archived"),
+        ({"is_member": False}, "#delivery-ops (C0DELOPS00): the app (delivery-window) is not a member"),
+        (
+            {"id": None, "error": "channel_not_found"},
+            "#delivery-ops: channel_not_found (no such channel the app can see)",
+        ),
+    ],
+)
+def test_slack_channel_archived_unjoined_or_unknown_fails(channel, message):
+    r = judge_services.slack_channels(slack(**channel), P, PH)
+    assert (r.status, r.message) == (Status.FAIL, message)
+
+
+def test_slack_token_refused_fails_before_any_channel():
+    for error, meaning in (("token_revoked", "was revoked"), ("invalid_auth", "is not valid")):
+        r = judge_services.slack_channels({"auth": {"ok": False, "error": error}, "channels": []}, P, PH)
+        assert (
+            r.status is Status.FAIL
+            and r.message == f"Slack auth.test: {error} (the app's bot token {meaning})"
+        )

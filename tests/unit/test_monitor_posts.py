@@ -104,6 +104,34 @@ def test_datadog_series_are_gauges_of_every_scope():
     assert point["timestamp"] == int(at("06:02:10").timestamp()) and isinstance(point["timestamp"], int)
 
 
+def test_window_gauges_carry_what_the_threshold_monitors_watch():
+    """The provisioned Datadog monitors (provision/monitors.py) read these two gauges: the worst failure rate of
+    the windows the failure_rate_2m rule judged, and the most failures of one advisor."""
+    from delivery_window.provision.monitors import GAUGE
+
+    s = snap()
+    series = {x["metric"]: x for x in posts.datadog_window_series(DAY, s, P)}
+    assert set(series) == {
+        f"delivery_window.{GAUGE['failure_rate_2m']}",
+        f"delivery_window.{GAUGE['advisor_failures_1m']}",
+    }
+    failure = series["delivery_window.failure_rate_window_pct"]
+    judged = [
+        c for c in s.failure_windows or [s.failure_window] if c.resolved >= P.monitor.min_sample_attempts
+    ]
+    assert (
+        failure["points"][0]["value"] == max(metrics.pct(c.failed, c.resolved) for c in judged) > 2
+    )  # the rule fires
+    assert "scope:overall" in failure["tags"] and failure["type"] == 3
+    assert series["delivery_window.advisor_failures_max"]["points"][0]["value"] == max(
+        s.advisor_failures.values(), default=0
+    )
+    quiet = metrics.naive_snapshot(attempts("06:00:00", 10, every_s=1), at("06:00:20"), P)  # too few outcomes
+    assert [x["metric"] for x in posts.datadog_window_series(DAY, quiet, P)] == [
+        "delivery_window.advisor_failures_max"
+    ]
+
+
 def test_a_sev2_opening_a_second_runbook_marks_step_5_on_the_paging_incident(monkeypatch):
     """The page came first (one system: no step 5); a Sev2 then opens a second runbook's incident: the paging
     incident's timeline says the secondary is needed, once; the Sev2's own incident does not page, so not there."""

@@ -134,6 +134,7 @@ def extract_doc_numbers(text: str) -> list[DocNumber]:
 NOT_FROM_PROTOCOL: dict[str, str] = {
     "grouping.*": "our decision (issue 12): Alertmanager group_wait / group_interval",
     "silences.*": "our decision (issue 12): silences for planned maintenance",
+    "provisioning.*": "our decision (issue 14): how the dashboard and the monitors are deployed",
     "shift_handoff.incoming_engineer_briefing.maintenance_lookahead_minutes": "our decision (issue 12)",
     "runbooks.*.measure.*": "our decision (issue 13): how a success criterion is measured from platform.*",
     "incident_automation.runbook_watch_seconds": "our decision (issue 13)",

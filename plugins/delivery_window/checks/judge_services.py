@@ -109,11 +109,50 @@ def datadog_monitors(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResul
             [f"muted: {', '.join(muted)}"] if muted else []
         )
         return result(name, phase, Status.FAIL, "monitors " + "; ".join(parts), out)
+    problems, provisioned = provisioned_monitor_problems(obs, p)
+    out["provisioned_problems"] = problems
+    if problems:
+        return result(name, phase, Status.FAIL, "; ".join(problems), out)
     if alerting:
         return result(
             name, phase, Status.WARN, f"already alerting before the window: {', '.join(alerting)}", out
         )
-    return result(name, phase, Status.PASS, f"{len(states)} monitors configured and active", out)
+    also = f", {provisioned} provisioned as protocol.yaml says" if provisioned else ""
+    return result(name, phase, Status.PASS, f"{len(states)} monitors configured and active{also}", out)
+
+
+def provisioned_monitor_problems(obs: dict[str, Any], p: Protocol) -> tuple[list[str], int]:
+    """What ``delivery-window provision`` deployed, checked in Datadog: each monitor still there (by id), not
+    muted, and its threshold and query the ones protocol.yaml gives now. (problems, monitors provisioned)"""
+    from delivery_window.provision.monitors import desired_monitor
+
+    rows = obs.get("provisioned") or []  # an observation made before provisioning existed has none
+    by_id = {str(m.get("id")): m for m in obs["monitors"]}
+    missing, muted, wrong = [], [], []
+    for row in rows:
+        live = by_id.get(str(row["remote_id"]))
+        name = row["spec"].get("name") or row["object_key"]
+        if live is None or live.get("name") != name:
+            missing.append(name)
+            continue
+        if (live.get("options") or {}).get("silenced"):
+            muted.append(name)
+        try:
+            want = desired_monitor(row["object_key"], p)
+        except (KeyError, ValueError):  # a rule provisioning no longer keeps: nothing to compare with
+            continue
+        have = (live.get("options") or {}).get("thresholds", {}).get("critical")
+        want_limit = want["options"]["thresholds"]["critical"]
+        if have is None or float(have) != float(want_limit):
+            wrong.append(f"{name} threshold {have} in Datadog, protocol.yaml {want_limit:g}")
+        elif live.get("query") not in (None, want["query"]):
+            wrong.append(f"{name} query {live.get('query')!r} is not {want['query']!r}")
+    problems = ([f"provisioned monitors missing: {', '.join(missing)}"] if missing else []) + (
+        [f"provisioned monitors muted: {', '.join(muted)}"] if muted else []
+    )
+    if wrong:
+        problems.append("run delivery-window provision: " + "; ".join(wrong))
+    return problems, len(rows)
 
 
 def grafana_dashboard(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
@@ -141,8 +180,25 @@ def grafana_dashboard(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResu
             f"dashboard refreshes every {dash.get('refresh')!r}, the protocol says {want}",
             out,
         )
+    deployed = obs.get(
+        "provisioned"
+    )  # what delivery-window provision saved (None: never, or an old observation)
+    if deployed:
+        out |= {"dashboard_version": dash.get("version"), "provisioned_version": deployed.get("version")}
+        if dash.get("version") != deployed.get("version"):
+            edited = (dash.get("version") or 0) > (deployed.get("version") or 0)
+            how = "edited in Grafana since" if edited else "older than what was provisioned"
+            return result(
+                name,
+                phase,
+                Status.WARN if edited else Status.FAIL,
+                f"dashboard {dash.get('uid')!r} is at version {dash.get('version')}, provisioned version "
+                f"{deployed.get('version')} ({how})",
+                out,
+            )
+    also = f", provisioned version {deployed.get('version')}" if deployed else ""
     return result(
-        name, phase, Status.PASS, f"{dash.get('title')!r}: {out['panels']} panels, refresh {want}", out
+        name, phase, Status.PASS, f"{dash.get('title')!r}: {out['panels']} panels, refresh {want}{also}", out
     )
 
 
@@ -188,16 +244,42 @@ def pagerduty_escalation(obs: dict[str, Any], p: Protocol, phase: str) -> CheckR
     )
 
 
+# Slack Web API error strings (api.slack.com/methods/auth.test, conversations.info) -> what they mean here
+_SLACK_ERRORS = {
+    "token_revoked": "the app's bot token was revoked",
+    "invalid_auth": "the app's bot token is not valid",
+    "not_authed": "no bot token in connection slack_api",
+    "account_inactive": "the app's bot user was deactivated",
+    "missing_scope": "the bot token lacks the channels:read/groups:read scope",
+    "channel_not_found": "no such channel the app can see",
+}
+
+
 def slack_channels(obs: dict[str, Any], p: Protocol, phase: str) -> CheckResult:
-    """Slack critical channels reachable: each channel's webhook connection resolves and its host accepts a
-    TCP connection (nothing is posted)."""
+    """Slack critical channels monitored: the app's token is valid (``auth.test``) and each channel the window
+    posts to exists, is not archived and has the app as a member (``conversations.info``; nothing is posted)."""
     name = "check_slack_channels"
-    bad = [
-        f"{c['channel']}: {c.get('error') or 'not a webhook URL'}"
-        for c in obs["channels"]
-        if not c.get("reachable") or not c.get("path_is_webhook", True)
-    ]
+    auth = obs.get("auth") or {}
+    if not auth.get("ok"):
+        error = auth.get("error")
+        return result(
+            name,
+            phase,
+            Status.FAIL,
+            f"Slack auth.test: {error} ({_SLACK_ERRORS.get(error, 'Slack refused the token')})",
+            obs,
+        )
+    bad = []
+    for c in obs["channels"]:
+        if c.get("error"):
+            bad.append(
+                f"{c['channel']}: {c['error']} ({_SLACK_ERRORS.get(c['error'], 'conversations.info failed')})"
+            )
+        elif c.get("is_archived"):
+            bad.append(f"{c['channel']} ({c['id']}) is archived")
+        elif not c.get("is_member"):
+            bad.append(f"{c['channel']} ({c['id']}): the app ({auth.get('user')}) is not a member")
     if bad:
         return result(name, phase, Status.FAIL, "; ".join(bad), obs)
-    listed = ", ".join(f"{c['channel']} {c.get('connect_ms')} ms" for c in obs["channels"])
-    return result(name, phase, Status.PASS, f"reachable: {listed}", obs)
+    listed = ", ".join(f"{c['channel']} ({c['id']})" for c in obs["channels"])
+    return result(name, phase, Status.PASS, f"open, the app a member: {listed}", obs)

@@ -76,8 +76,17 @@ def probe_datadog(day: date, p: Protocol) -> dict[str, Any]:
     hook = DatadogHook(DATADOG, timeout_seconds=p.checks.http_timeout_seconds)
     valid = hook.validate()
     monitors = hook.monitors(p.checks.datadog_monitor_tag) if valid else []
-    keep = ("id", "name", "tags", "overall_state", "options")
-    return {"api_key_valid": valid, "monitors": [{k: m.get(k) for k in keep} for m in monitors]}
+    keep = ("id", "name", "tags", "overall_state", "options", "query")
+    out = {"api_key_valid": valid, "monitors": [{k: m.get(k) for k in keep} for m in monitors]}
+    return out | {"provisioned": provisioned("datadog_monitor")}
+
+
+def provisioned(system: str) -> list[dict[str, Any]]:
+    """What ``delivery-window provision`` last deployed to ``system`` (``delivery_ops.provisioned_objects``)."""
+    with store.report_db(DELIVERY_DB) as conn:
+        rows = store.execute(conn, "select_provisioned_objects", {"system": system})
+    keep = ("object_key", "remote_id", "version", "spec")
+    return [{k: r[k] for k in keep} for r in rows]
 
 
 def probe_grafana(day: date, p: Protocol) -> dict[str, Any]:
@@ -87,8 +96,13 @@ def probe_grafana(day: date, p: Protocol) -> dict[str, Any]:
     hook = GrafanaHook(GRAFANA, timeout_seconds=p.checks.http_timeout_seconds)
     health = hook.health()
     dashboard = (hook.dashboard() or {}).get("dashboard") or {}
-    keep = ("uid", "title", "refresh", "panels")
-    return {**health, "dashboard": {k: dashboard.get(k) for k in keep}}
+    keep = ("uid", "title", "refresh", "panels", "version")
+    mine = [r for r in provisioned("grafana_dashboard") if r["object_key"] == dashboard.get("uid")]
+    return {
+        **health,
+        "dashboard": {k: dashboard.get(k) for k in keep},
+        "provisioned": mine[0] if mine else None,
+    }
 
 
 def probe_pagerduty_policy(day: date, p: Protocol) -> dict[str, Any]:
@@ -106,14 +120,31 @@ def probe_pagerduty_policy(day: date, p: Protocol) -> dict[str, Any]:
 
 
 def probe_slack(day: date, p: Protocol) -> dict[str, Any]:
-    """TCP reachability of each critical channel's incoming webhook (nothing is posted)."""
-    from delivery_window.connections import SLACK_BY_PURPOSE
-    from delivery_window.hooks.slack import SlackWebhookReachabilityHook
+    """The Slack Web API with the app's token (nothing is posted): ``auth.test``, then each critical channel's id
+    (``conversations.list``) and state (``conversations.info``: archived, the app a member)."""
+    from delivery_window.hooks.slack import SlackWebApiHook
 
-    channels = p.communication_channels.slack_channels
-    out = []
+    hook = SlackWebApiHook(timeout_seconds=p.checks.http_timeout_seconds)
+    names = p.communication_channels.slack_channels
+    auth = hook.call("auth.test")
+    out: dict[str, Any] = {
+        "auth": {k: auth.get(k) for k in ("ok", "error", "team", "user", "user_id", "bot_id")}
+    }
+    if not auth.get("ok"):
+        return out | {"channels": []}
+    ids = hook.channel_ids()
+    channels = []
     for purpose in p.checks.slack_critical_channels:
-        conn_id = SLACK_BY_PURPOSE[purpose]
-        probe = SlackWebhookReachabilityHook(conn_id, timeout_seconds=p.checks.http_timeout_seconds).probe()
-        out.append({"channel": getattr(channels, purpose), "purpose": purpose, **probe})
-    return {"channels": out}
+        channel = getattr(names, purpose)
+        seen: dict[str, Any] = {"channel": channel, "purpose": purpose, "id": ids.get(channel.lstrip("#"))}
+        if seen["id"] is None:
+            seen["error"] = "channel_not_found"
+        else:
+            info = hook.call("conversations.info", channel=seen["id"])
+            if info.get("ok"):
+                c = info.get("channel") or {}
+                seen |= {"is_archived": c.get("is_archived"), "is_member": c.get("is_member")}
+            else:
+                seen["error"] = info.get("error")
+        channels.append(seen)
+    return out | {"channels": channels}

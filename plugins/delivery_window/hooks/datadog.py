@@ -37,3 +37,19 @@ class DatadogHook(JsonHttpHook):
                 self.service, "malformed", f"expected a list of monitors, got {type(body).__name__}"
             )
         return body
+
+    def writer(self, method: str) -> DatadogHook:
+        """The same connection for a ``POST`` or ``PUT`` (this hook's method is fixed when it is made)."""
+        return DatadogHook(self.http_conn_id, method=method, timeout_seconds=self.timeout_seconds)
+
+    def create_monitor(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/v1/monitor`` (a ``writer("POST")`` hook): the monitor as created, with its ``id``."""
+        created = self.call("api/v1/monitor", json_body=body)
+        require(created, "id", service=self.service)
+        return created
+
+    def update_monitor(self, monitor_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``PUT /api/v1/monitor/{id}`` (a ``writer("PUT")`` hook): the monitor as updated."""
+        updated = self.call(f"api/v1/monitor/{monitor_id}", json_body=body)
+        require(updated, "id", service=self.service)
+        return updated

@@ -592,7 +592,10 @@ def run_monitor(
             age = (now() - t).total_seconds()
             if age <= protocol.monitor.datadog_max_point_age_seconds:
                 try:
-                    push_series(posts.datadog_series(day, snap.metrics, protocol))
+                    push_series(
+                        posts.datadog_series(day, snap.metrics, protocol)
+                        + posts.datadog_window_series(day, snap, protocol)
+                    )
                     summary.datadog_pushed += 1
                 except Exception as exc:  # metrics are best effort: a later tick pushes its own points
                     summary.datadog_failed += 1

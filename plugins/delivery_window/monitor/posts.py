@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from delivery_window.escalation.model import PAGING_LEVELS, WindowFigures
-from delivery_window.monitor.metrics import Snapshot, TickMetrics
+from delivery_window.monitor.metrics import Snapshot, TickMetrics, pct
 from delivery_window.protocol import Protocol
 from delivery_window.records import Firing
 
@@ -152,3 +152,25 @@ def datadog_series(day: date, rows: list[TickMetrics], protocol: Protocol) -> li
                      "tags": tags}
                 )  # fmt: skip
     return series
+
+
+def datadog_window_series(day: date, snap: Snapshot, protocol: Protocol) -> list[dict[str, Any]]:
+    """The alert-threshold gauges of one tick (issue 14: the provisioned monitors watch them, provision/monitors.py):
+    ``failure_rate_window_pct``, the worst failure rate of the trailing failure-rate windows judged this tick (as
+    the ``failure_rate_2m`` rule; no point while no window has ``monitor.min_sample_attempts`` outcomes), and
+    ``advisor_failures_max``, the most failures of one advisor in the advisor window (0 while none reaches
+    ``alert_thresholds.advisor_failures_max``: the monitor snapshot keeps only those)."""
+    prefix, ts = protocol.monitor.datadog_metric_prefix, int(snap.t.timestamp())
+    tags = ["service:delivery-window", f"delivery_date:{day.isoformat()}", "scope:overall"]
+    windows = [
+        c
+        for c in (snap.failure_windows or [snap.failure_window])
+        if c.resolved >= protocol.monitor.min_sample_attempts
+    ]
+    values = {"advisor_failures_max": max(snap.advisor_failures.values(), default=0)}
+    if windows:
+        values["failure_rate_window_pct"] = max(pct(c.failed, c.resolved) for c in windows)
+    return [
+        {"metric": f"{prefix}.{name}", "type": 3, "points": [{"timestamp": ts, "value": value}], "tags": tags}
+        for name, value in values.items()
+    ]

@@ -24,6 +24,7 @@ from delivery_window.sandbox.services import (
     pagerduty_events,
     pagerduty_rest,
     slack,
+    slack_api,
     statuspage,
     whatsapp,
     x_api,
@@ -47,6 +48,7 @@ ROUTES: dict[str, list[Route]] = {
     "statuspage": statuspage.ROUTES,  # issue 14
     "x": x_api.ROUTES,
     "confluence": confluence.ROUTES,
+    "slack_api": slack_api.ROUTES,
     # Every sandbox serves the escalation endpoints too (the demo's escalations must not 404).
     "delivery": delivery_service.ROUTES + escalation.DELIVERY_ROUTES,
 }

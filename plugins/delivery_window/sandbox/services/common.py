@@ -38,6 +38,9 @@ class ServiceState:
     statuspage_incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     x_posts: list[dict[str, Any]] = field(default_factory=list)
     confluence_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # monitoring as code: Grafana dashboards by uid, Datadog monitors by id (both seeded on first use)
+    grafana_dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    datadog_monitors: dict[int, dict[str, Any]] = field(default_factory=dict)
     # The platform database whose generated day the delivery service's actions apply to (a pause moves the
     # number's later sends); None: actions are only remembered.
     platform_db: str | None = None
@@ -66,6 +69,8 @@ class ServiceState:
             self.statuspage_incidents.clear()
             self.x_posts.clear()
             self.confluence_pages.clear()
+            self.grafana_dashboards.clear()
+            self.datadog_monitors.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able copy of the remembered actions, for tests and the control endpoint."""
@@ -83,6 +88,8 @@ class ServiceState:
                         "statuspage_incidents": self.statuspage_incidents,
                         "x_posts": self.x_posts,
                         "confluence_pages": self.confluence_pages,
+                        "grafana_dashboards": self.grafana_dashboards,
+                        "datadog_monitors": {str(k): v for k, v in self.datadog_monitors.items()},
                     }
                 )
             )

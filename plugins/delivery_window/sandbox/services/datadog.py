@@ -1,13 +1,18 @@
 """Fake Datadog API: metric series intake and key validation (§4), and the delivery window's monitors.
 
-Monitors a scenario mutes are listed in ``info["datadog"]["muted"]``.
+Monitors a scenario mutes are listed in ``info["datadog"]["muted"]``. The monitor store starts with the six
+monitors a team made by hand (ids 7001001-7001006); ``POST /api/v1/monitor`` creates one (id from 7002001) and
+``PUT /api/v1/monitor/{id}`` edits one, each body validated as Datadog does (400 ``{"errors": [...]}``: name,
+type, query with a comparator whose number is ``options.thresholds.critical``, tags, priority).
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
-from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState
+from delivery_window.sandbox.services.common import Request, Response, Route, ServiceState, now_iso
 
 _FORBIDDEN = Response(403, {"errors": ["Forbidden"]})
 _MONITORS = (
@@ -86,15 +91,68 @@ def _dd_app_auth(req: Request) -> Response | None:
     return None if req.headers.get("dd-api-key") and req.headers.get("dd-application-key") else _FORBIDDEN
 
 
+_MONITOR_TYPES = ("metric alert", "query alert", "service check", "event alert", "composite", "log alert")
+_COMPARISON = re.compile(r"(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _store(st: ServiceState) -> dict[int, dict[str, Any]]:
+    """Every monitor by id (seeded with the hand-made six on first use)."""
+    if not st.datadog_monitors:
+        st.datadog_monitors.update({m[0]: _monitor(*m) for m in _MONITORS})
+    return st.datadog_monitors
+
+
+def _shown(m: dict[str, Any], st: ServiceState) -> dict[str, Any]:
+    out = copy.deepcopy(m)
+    muted = set((st.info.get("datadog") or {}).get("muted", []))
+    if out["name"].removeprefix("[delivery-window] ") in muted:
+        out["options"]["silenced"] = {"*": None}  # muted with no end, as the Datadog UI does it
+    return out
+
+
+def _monitor_errors(body: Any, partial: bool) -> list[str]:
+    """Datadog's validation of a monitor body (``partial``: a PUT may leave fields out)."""
+    if not isinstance(body, dict):
+        return ["Invalid monitor payload: expected a JSON object"]
+    errors = []
+    for key in ("name", "type", "query"):
+        if key not in body and not partial:
+            errors.append(f"The parameter '{key}' is required")
+        elif key in body and (not isinstance(body[key], str) or not body[key].strip()):
+            errors.append(f"The value provided for parameter '{key}' is invalid")
+    if "type" in body and body["type"] not in _MONITOR_TYPES:
+        errors.append(f"Invalid monitor type: {body['type']!r}")
+    if "tags" in body and not (
+        isinstance(body["tags"], list) and all(isinstance(t, str) for t in body["tags"])
+    ):
+        errors.append("The value provided for parameter 'tags' is invalid: expected a list of strings")
+    if body.get("priority") is not None and body["priority"] not in (1, 2, 3, 4, 5):
+        errors.append("The value provided for parameter 'priority' is invalid: 1 to 5 or null")
+    options = body.get("options", {})
+    if not isinstance(options, dict):
+        return errors + ["The value provided for parameter 'options' is invalid"]
+    query = body.get("query")
+    if isinstance(query, str) and body.get("type") in ("metric alert", "query alert"):
+        m = _COMPARISON.search(query)
+        critical = (options.get("thresholds") or {}).get("critical")
+        if m is None:
+            errors.append(
+                "The value provided for parameter 'query' is invalid: no comparison with a threshold"
+            )
+        elif critical is not None and float(critical) != float(m.group(2)):
+            errors.append(
+                f"The value provided for parameter 'query' is invalid: critical threshold ({float(critical):g}) "
+                f"does not match that used in the query ({float(m.group(2)):g})"
+            )
+    return errors
+
+
 def datadog_monitors(req: Request, st: ServiceState) -> Response:
     """GET /api/v1/monitor: every monitor of the service; ``monitor_tags``/``tags``/``name`` filter it."""
     if err := _dd_app_auth(req):
         return err
-    monitors = [_monitor(*m) for m in _MONITORS]
-    muted = set((st.info.get("datadog") or {}).get("muted", []))
-    for m in monitors:
-        if m["name"].removeprefix("[delivery-window] ") in muted:
-            m["options"]["silenced"] = {"*": None}  # muted with no end, as the Datadog UI does it
+    with st.lock:
+        monitors = [_shown(m, st) for _, m in sorted(_store(st).items())]
     for param in ("monitor_tags", "tags"):
         wanted = [t.strip() for t in str(req.query.get(param, "")).split(",") if t.strip()]
         monitors = [m for m in monitors if all(t in m["tags"] for t in wanted)]
@@ -107,10 +165,59 @@ def datadog_monitor(req: Request, st: ServiceState) -> Response:
     """GET /api/v1/monitor/{id}."""
     if err := _dd_app_auth(req):
         return err
-    for m in _MONITORS:
-        if str(m[0]) == req.params["id"]:
-            return Response(200, _monitor(*m))
-    return Response(404, {"errors": ["Monitor not found"]})
+    with st.lock:
+        m = _store(st).get(int(req.params["id"]))
+        shown = _shown(m, st) if m else None
+    return Response(200, shown) if shown else Response(404, {"errors": ["Monitor not found"]})
+
+
+def datadog_create_monitor(req: Request, st: ServiceState) -> Response:
+    """POST /api/v1/monitor -> 200 the monitor with its new ``id``, ``created``, ``overall_state``."""
+    if err := _dd_app_auth(req):
+        return err
+    try:
+        body = req.json()
+    except (ValueError, UnicodeDecodeError):
+        return Response(400, {"errors": ["Malformed JSON"]})
+    if errors := _monitor_errors(body, partial=False):
+        return Response(400, {"errors": errors})
+    with st.lock:
+        store = _store(st)
+        mid = max([7002000, *(k for k in store if k >= 7002000)]) + 1
+        stamp = now_iso()
+        store[mid] = {
+            "tags": [],
+            "message": "",
+            "priority": None,
+            **copy.deepcopy(body),
+            "options": {"silenced": {}, **copy.deepcopy(body.get("options") or {})},
+            "id": mid,
+            "overall_state": "No Data",
+            "created": stamp,
+            "modified": stamp,
+        }
+        return Response(200, copy.deepcopy(store[mid]))
+
+
+def datadog_update_monitor(req: Request, st: ServiceState) -> Response:
+    """PUT /api/v1/monitor/{id} -> 200 the monitor as edited; 404 ``{"errors": ["Monitor not found"]}``."""
+    if err := _dd_app_auth(req):
+        return err
+    try:
+        body = req.json()
+    except (ValueError, UnicodeDecodeError):
+        return Response(400, {"errors": ["Malformed JSON"]})
+    with st.lock:
+        store = _store(st)
+        current = store.get(int(req.params["id"]))
+        if current is None:
+            return Response(404, {"errors": ["Monitor not found"]})
+        merged = {**current, **(body if isinstance(body, dict) else {})}
+        if errors := _monitor_errors(body, partial=True) or _monitor_errors(merged, partial=False):
+            return Response(400, {"errors": errors})
+        merged["id"], merged["modified"] = current["id"], now_iso()
+        store[current["id"]] = copy.deepcopy(merged)
+        return Response(200, copy.deepcopy(merged))
 
 
 ROUTES: list[Route] = [
@@ -118,4 +225,6 @@ ROUTES: list[Route] = [
     ("GET", r"/api/v1/validate", datadog_validate),
     ("GET", r"/api/v1/monitor", datadog_monitors),
     ("GET", r"/api/v1/monitor/(?P<id>\d+)", datadog_monitor),
+    ("POST", r"/api/v1/monitor", datadog_create_monitor),
+    ("PUT", r"/api/v1/monitor/(?P<id>\d+)", datadog_update_monitor),
 ]
