@@ -27,7 +27,17 @@ def provisioning_on(tmp_path, monkeypatch):
     get_protocol.cache_clear()
 
 
-def test_the_day_provisions_before_its_checks_verify_it(run_day, provisioning_on):
+@pytest.fixture
+def forget_provisioning(db_url):
+    """Provisioned objects are configuration shared by every day: later tests' sandboxes never saw them."""
+    yield
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        conn.execute("DELETE FROM delivery_ops.provisioned_objects")
+
+
+def test_the_day_provisions_before_its_checks_verify_it(run_day, provisioning_on, forget_provisioning):
     run = run_day("healthy", DAY)
     assert run.state == "success"
     writes = [

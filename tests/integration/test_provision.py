@@ -47,6 +47,10 @@ def fresh(sb, db_url):
     with psycopg.connect(db_url) as conn:
         conn.execute("DELETE FROM delivery_ops.provisioned_objects")
     yield
+    # provisioned_objects is configuration, not a day's rows: what a test provisioned would make every later
+    # test's check_datadog_monitors look for monitors its own sandbox never saw
+    with psycopg.connect(db_url) as conn:
+        conn.execute("DELETE FROM delivery_ops.provisioned_objects")
 
 
 def writes(sb, service):

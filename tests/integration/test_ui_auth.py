@@ -16,7 +16,7 @@ from delivery_window import runtime
 from delivery_window.connections import sandbox_connections
 from delivery_window.migrate import apply_migrations
 
-DAY = date(2026, 7, 14)  # no other test writes it
+DAY = date(2026, 7, 9)  # no other test writes it
 
 
 @pytest.fixture(scope="module")
