@@ -10,7 +10,7 @@ import pytest
 
 from delivery_window.protocol import DEFAULT_PROTOCOL_PATH, PROTOCOL_ENV_VAR, get_protocol
 
-DAY = date(2026, 7, 14)  # used by no other e2e test
+DAY = date(2026, 7, 23)  # used by no other test (the fault suite has 2026-07-14)
 
 
 @pytest.fixture
