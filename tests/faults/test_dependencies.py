@@ -40,7 +40,8 @@ DEPENDENCIES = {
         None,
         ("slack_war_room", "slack_delivery_ops", "slack_engineering_alerts", "slack_executive_alerts"),
     ),
-    "delivery": ("check_delivery_queue", "delivery_service", ("delivery_service",)),
+    # no outbox channel: status pages go to Statuspage (issue 14), the runbooks' actions through the action ledger
+    "delivery": ("check_delivery_queue", "delivery_service", ()),
 }
 # sandbox services of a dependency (requests counted for the retry policy)
 SANDBOX = {"pagerduty": ("pagerduty_api",), "delivery": ("delivery",), "slack": ()}
