@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--db-url", help="also write the scenario's day into this Postgres database")
     parser.add_argument("--date", type=date.fromisoformat, default=None, help="delivery date for --db-url")
+    parser.add_argument(
+        "--platform-db",
+        help="the delivery service applies its actions to this database's platform.* (as the sandbox of e2e)",
+    )
     args = parser.parse_args(argv)
     if args.db_url and args.date is None:
         parser.error("--db-url needs --date (the data key comes from the caller, never from the clock)")
@@ -46,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         sandbox = Sandbox(
-            args.scenario, seed=args.seed, faults=faults, host=args.host, port=args.port
+            args.scenario,
+            seed=args.seed,
+            faults=faults,
+            host=args.host,
+            port=args.port,
+            platform_db=args.platform_db,
         ).start()
     except ValueError as exc:
         parser.error(str(exc))
