@@ -66,6 +66,27 @@ def db_url():
 
 
 @pytest.fixture(scope="session")
+def wired_sandbox(db_url):
+    """``with wired_sandbox(scenario="healthy", **kwargs) as sb:`` a running sandbox with every Airflow
+    connection of this process pointed at it (and ``delivery_db`` at the test database)."""
+    from delivery_window import runtime
+    from delivery_window.connections import sandbox_connections
+    from delivery_window.sandbox.server import Sandbox
+
+    @contextmanager
+    def start(scenario: str = "healthy", **kwargs):
+        with Sandbox(scenario, **kwargs) as sandbox:
+            runtime.set_connections(
+                sandbox_connections(
+                    sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL)
+                )
+            )
+            yield sandbox
+
+    return start
+
+
+@pytest.fixture(scope="session")
 def own_database(db_url):
     """``with own_database("suffix") as url:`` a fresh database beside the test one (for a day whose source
     constraints are dropped, or Airflow's own metadata), dropped when the block ends."""

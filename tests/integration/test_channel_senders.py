@@ -6,26 +6,23 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
-from delivery_window import cli, runtime
+from delivery_window import cli
 from delivery_window.connections import (
     CONFLUENCE,
     SANDBOX_STATUSPAGE,
     STATUSPAGE_ADVISOR_FACING,
     STATUSPAGE_INTERNAL,
     X_API,
-    sandbox_connections,
 )
 from delivery_window.escalation import comms, outbox, publish
 from delivery_window.migrate import apply_migrations
 from delivery_window.protocol import get_protocol
-from delivery_window.sandbox import Sandbox
 
 P = get_protocol()
 IST = ZoneInfo("Asia/Kolkata")
@@ -33,11 +30,8 @@ INCIDENT = "2026-03-25:delivery_failure"
 
 
 @pytest.fixture(scope="module")
-def sb(db_url):
-    with Sandbox("healthy") as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-        )
+def sb(wired_sandbox):
+    with wired_sandbox() as sandbox:
         yield sandbox
 
 

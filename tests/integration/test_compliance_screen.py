@@ -10,14 +10,13 @@ from datetime import date
 import psycopg
 import pytest
 
-from delivery_window import cli, runtime
+from delivery_window import cli
 from delivery_window.compliance.document_task import document_compliance_incidents, file_path
 from delivery_window.compliance.screen import screen_content_compliance
-from delivery_window.connections import sandbox_connections
 from delivery_window.escalation import engine
 from delivery_window.migrate import apply_migrations
 from delivery_window.protocol import get_protocol
-from delivery_window.sandbox import Sandbox, generate_day, write_day
+from delivery_window.sandbox import generate_day, write_day
 from delivery_window.sandbox.scenario_sets.compliance import ERROR_MESSAGE
 
 pytestmark = pytest.mark.integration
@@ -26,17 +25,14 @@ ERROR_DAY, VIOLATION_DAY, DOWN_DAY = date(2026, 4, 21), date(2026, 4, 22), date(
 
 
 @pytest.fixture(scope="module")
-def sb(db_url, tmp_path_factory):
+def sb(wired_sandbox, db_url, tmp_path_factory):
     with psycopg.connect(db_url) as conn:
         apply_migrations(conn)
         for day in (ERROR_DAY, VIOLATION_DAY, DOWN_DAY):
             write_day(conn, generate_day("healthy", day))
         conn.commit()
     os.environ["DELIVERY_WINDOW_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
-    with Sandbox("healthy") as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-        )
+    with wired_sandbox() as sandbox:
         yield sandbox
     os.environ.pop("DELIVERY_WINDOW_REPORTS_DIR", None)
 

@@ -5,21 +5,17 @@ version recorded, the alert-threshold monitors created in Datadog, a second run 
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 
 import psycopg
 import pytest
 
-from delivery_window import runtime
 from delivery_window.checks.probes import run_check
-from delivery_window.connections import sandbox_connections
 from delivery_window.migrate import apply_migrations
 from delivery_window.protocol import get_protocol
 from delivery_window.provision.dashboard import load_dashboard
 from delivery_window.provision.run import provision
 from delivery_window.records import Status
-from delivery_window.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +25,11 @@ UID = load_dashboard(P)["uid"]
 
 
 @pytest.fixture(scope="module")
-def sb(db_url):
+def sb(wired_sandbox, db_url):
     with psycopg.connect(db_url) as conn:
         apply_migrations(conn)
         conn.commit()
-    with Sandbox("healthy") as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-        )
+    with wired_sandbox() as sandbox:
         yield sandbox
 
 

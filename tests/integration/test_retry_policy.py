@@ -7,21 +7,18 @@ of a flush, and across flushes while a ``ChannelBackoff`` says so. Counting the 
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
-from delivery_window import runtime
-from delivery_window.connections import PAGERDUTY, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM, sandbox_connections
+from delivery_window.connections import PAGERDUTY, SLACK_DELIVERY_OPS, SLACK_WAR_ROOM
 from delivery_window.escalation import outbox
 from delivery_window.hooks.base import ServiceError
 from delivery_window.hooks.grafana import GrafanaHook
 from delivery_window.hooks.pagerduty import DeliveryPagerdutyHook
 from delivery_window.migrate import apply_migrations
-from delivery_window.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +26,8 @@ DAY = date(2026, 7, 28)  # the fault suite's range (2026-07)
 
 
 @pytest.fixture(scope="module")
-def sb(db_url):
-    with Sandbox("healthy") as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-        )
+def sb(wired_sandbox):
+    with wired_sandbox() as sandbox:
         yield sandbox
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 from datetime import date
 
 import psycopg
 import pytest
 
-from delivery_window import runtime
 from delivery_window.checks.probes import CHECKS, run_check
-from delivery_window.connections import sandbox_connections
 from delivery_window.migrate import apply_migrations
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Status
@@ -29,15 +26,12 @@ FAST = P.model_copy(update={"checks": P.checks.model_copy(update={"http_timeout_
 
 
 @pytest.fixture(scope="module")
-def sb(db_url):
+def sb(wired_sandbox, db_url):
     with psycopg.connect(db_url) as conn:
         apply_migrations(conn)  # as migrate_report_schema before the checks: the monitoring probes read it
         write_day(conn, generate_day("healthy", DAY))
         conn.commit()
-    with Sandbox("healthy") as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-        )
+    with wired_sandbox() as sandbox:
         yield sandbox
 
 

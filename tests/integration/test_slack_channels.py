@@ -5,19 +5,15 @@ message; nothing is posted; a Web API that cannot be reached is an error naming 
 from __future__ import annotations
 
 import json
-import os
 import socket
 from datetime import date
 from urllib.parse import parse_qs
 
 import pytest
 
-from delivery_window import runtime
 from delivery_window.checks.probes import run_check
-from delivery_window.connections import sandbox_connections
 from delivery_window.protocol import get_protocol
 from delivery_window.records import Status
-from delivery_window.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +23,8 @@ FAST = P.model_copy(update={"checks": P.checks.model_copy(update={"http_timeout_
 
 
 @pytest.fixture(scope="module")
-def sb(db_url):
-    with Sandbox("healthy") as sandbox:
-        runtime.set_connections(
-            sandbox_connections(sandbox.url, db_url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL))
-        )
+def sb(wired_sandbox):
+    with wired_sandbox() as sandbox:
         yield sandbox
 
 
