@@ -213,3 +213,13 @@ def test_asset_event_extras_name_the_day_and_the_copy():
     }  # fmt: skip
     replay = event_extra(DAY, evaluation_scope(DAY, "manual__x", send=False))
     assert replay["record"] is False and replay["schema"].startswith("delivery_eval_20260901_")
+
+
+def test_a_business_incident_links_the_human_runbook_its_timeline_names():
+    suspended = {"incident_id": "2026-05-14:whatsapp_account_suspended", "severity": "critical", "runbook": None,
+                 "status": "open", "opened_at": T0, "resolved_at": None, "resolved_by": None, "kind": "business",
+                 "timeline": [{"at": T0.isoformat(), "step": "runbook_doc",
+                               "doc": "include/runbooks/whatsapp_account_suspended.md"}]}  # fmt: skip
+    html = render_day(view(incidents=[suspended]), "/delivery-window", tz())
+    assert 'href="/delivery-window/runbooks/whatsapp_account_suspended"' in html
+    assert render_runbook("whatsapp_account_suspended") is not None

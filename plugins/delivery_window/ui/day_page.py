@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from delivery_window.ui.day_chart import chart_svg
-from delivery_window.ui.day_view import DayView, alert_state, escalation_counts
+from delivery_window.ui.day_view import DayView, alert_state, escalation_counts, incident_runbook
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -73,7 +73,8 @@ def _environment(label_tz):
 def render_day(view: DayView, base: str, label_tz) -> str:
     """The page of one delivery date; ``base`` is the plugin's URL prefix (links to runbooks and days)."""
     alerts = [{**a, "state": alert_state(a)} for a in view.alerts]
-    shown = DayView(**{**asdict_shallow(view), "alerts": alerts})
+    incidents = [{**i, "runbook": incident_runbook(i)} for i in view.incidents]
+    shown = DayView(**{**asdict_shallow(view), "alerts": alerts, "incidents": incidents})
     return (
         _environment(label_tz)
         .get_template("day.html")

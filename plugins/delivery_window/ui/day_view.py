@@ -166,3 +166,15 @@ def escalation_counts(escalations: list[dict[str, Any]]) -> dict[str, int]:
     for step in escalations:
         counts[step["status"]] += 1
     return dict(sorted(counts.items()))
+
+
+def incident_runbook(incident: dict[str, Any]) -> str | None:
+    """The runbook an incident's page links to: its automated runbook, else the human runbook its timeline
+    names (a business incident such as an account suspension has no automated one, only a ``doc``)."""
+    if incident.get("runbook"):
+        return incident["runbook"]
+    for event in incident.get("timeline") or []:
+        doc = event.get("doc") or event.get("runbook_doc")
+        if doc:
+            return str(doc).rsplit("/", 1)[-1].removesuffix(".md")
+    return None
