@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from delivery_window import runtime
@@ -160,107 +160,14 @@ def run_day(
         runtime.init_airflow_db()
         print("running the delivery_window DAG with dag.test() against the sandbox (about a minute) ...")
         started = time.perf_counter()
+        from delivery_window.demo_progress import PhaseProgress
+
         with PhaseProgress(runtime.run_after_for(day)) as progress:
             dag_run = runtime.run_dag(day, dry_run=dry_run, conf=conf, record=record)
             progress.finish(dag_run.get_task_instances())
         elapsed = time.perf_counter() - started
         reported = print_report(url, day, sandbox, dag_run, elapsed)
     return str(dag_run.state), reported
-
-
-PHASE_LABELS = {"pre_delivery": "pre-delivery", "delivery": "delivery", "post_delivery": "post-delivery"}
-FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
-STATE_ORDER = ("success", "failed", "upstream_failed", "skipped", "removed")
-
-
-def phase_lines(tis, started: datetime, done: set[str]) -> list[tuple[str, str]]:
-    """``(phase, line)`` for each phase not in ``done`` whose task instances have all finished, in DAG order.
-    ``tis``: ``(task_id, state, end_date)`` of the run's task instances; the line says how many ended how, and
-    when the phase's last task ended, in seconds after ``started``."""
-    by_phase: dict[str, list[tuple[str, datetime | None]]] = {}
-    for task_id, state, end_date in tis:
-        phase = task_id.split(".", 1)[0]
-        if phase in PHASE_LABELS and "." in task_id:
-            by_phase.setdefault(phase, []).append((str(getattr(state, "value", state)), end_date))
-    lines = []
-    for phase, label in PHASE_LABELS.items():
-        tasks = by_phase.get(phase)
-        if phase in done or not tasks or any(state not in FINISHED for state, _ in tasks):
-            continue
-        counts: dict[str, int] = {}
-        for state, _ in tasks:
-            counts[state] = counts.get(state, 0) + 1
-        ended = [end for _, end in tasks if end is not None]
-        at = f" (+{(max(ended) - started).total_seconds():.0f} s)" if ended else ""
-        order = [*(s for s in STATE_ORDER if s in counts), *sorted(set(counts) - set(STATE_ORDER))]
-        states = ", ".join(f"{counts[state]} {state}" for state in order)
-        lines.append((phase, f"{label.ljust(14)} done: {len(tasks)} tasks, {states}{at}"))
-    return lines
-
-
-class PhaseProgress:
-    """While dag.test() runs, a thread reads the run's task instances from Airflow's metadata every second and
-    prints a line as each phase finishes; :meth:`finish` prints what it has not (from the finished run)."""
-
-    def __init__(self, run_after: datetime, dag_id: str = "delivery_window"):
-        import threading
-
-        self.run_after, self.dag_id = run_after, dag_id
-        self.done: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="phase-progress", daemon=True)
-
-    def __enter__(self) -> PhaseProgress:
-        self.started = datetime.now(UTC)
-        self._after_id = self._last_run_id()  # dag.test() replaces an earlier run of the day: a new id
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def finish(self, tis) -> None:
-        """Stop reading, then print the phases not printed yet from ``tis`` (the finished run's)."""
-        self._stop.set()
-        self._thread.join()
-        self._print([(ti.task_id, ti.state, ti.end_date) for ti in tis])
-
-    def _print(self, rows) -> None:
-        for phase, line in phase_lines(rows, self.started, self.done):
-            self.done.add(phase)
-            print(line, flush=True)
-
-    def _last_run_id(self) -> int:
-        from airflow.models.dagrun import DagRun
-        from airflow.utils.session import create_session
-        from sqlalchemy import func, select
-
-        with create_session() as session:
-            return session.scalar(select(func.max(DagRun.id)).where(DagRun.dag_id == self.dag_id)) or 0
-
-    def _poll(self) -> None:
-        from airflow.models.dagrun import DagRun
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
-
-        query = (
-            select(TaskInstance.task_id, TaskInstance.state, TaskInstance.end_date)
-            .join(DagRun, (DagRun.dag_id == TaskInstance.dag_id) & (DagRun.run_id == TaskInstance.run_id))
-            .where(
-                DagRun.dag_id == self.dag_id, DagRun.id > self._after_id, DagRun.run_after == self.run_after
-            )
-        )
-        while not self._stop.wait(1.0):
-            try:
-                with create_session() as session:
-                    rows = session.execute(query).all()
-            except (
-                Exception
-            ):  # progress is a courtesy: a busy metadata DB skips a second, finish() catches up
-                continue
-            self._print(rows)
 
 
 def print_report(url: str, day: date, sandbox, dag_run, elapsed: float) -> bool:
@@ -403,120 +310,9 @@ def cmd_airflow(args) -> int:
         raise UsageError(f"port {args.port} is in use (another Airflow?): stop it, or choose one with --port")
     log_path = runtime.BUILD / "airflow-standalone.log"
     with console_log.captured(log_path) as capture:
+        from delivery_window.cli_airflow import run_standalone
+
         return run_standalone(args, capture)
-
-
-def run_standalone(args, capture) -> int:
-    """:func:`cmd_airflow` after its checks: the sandbox and ``airflow standalone`` until Ctrl-C (or SIGTERM)."""
-    import signal
-    import subprocess
-
-    from delivery_window.connections import sandbox_connections
-    from delivery_window.sandbox.server import Sandbox
-
-    url = runtime.database_url("delivery_window_demo", prefer_local=False)
-    for day in (date.today() - timedelta(days=1), date.today()):
-        prepare_day(url, args.scenario, day, source_contract=True)  # the demo's database, as `demo`
-    home = runtime.CACHE / "airflow-ui"
-    runtime.write_ui_login(home)
-    # a database of its own (created if missing) on the local Postgres, else on the embedded one
-    metadata = runtime.server_database_url(runtime.UI_METADATA_DB, prefer_local=True)
-    base = f"http://127.0.0.1:{args.port}"
-    user, password = runtime.UI_LOGIN
-    # Ctrl-C and a plain kill both stop standalone cleanly, also when this command runs as a background job
-    # (whose SIGINT is ignored, and standalone would inherit that and ignore it too)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
-    with Sandbox(scenario=args.scenario).start() as sandbox:
-        env = runtime.standalone_env(
-            home=home,
-            port=args.port,
-            metadata_url=metadata,
-            connections=sandbox_connections(
-                sandbox.url, url, os.environ.get("REDIS_URL", runtime.DEFAULT_REDIS_URL)
-            ),
-        )
-        print(f"Airflow UI {base}  login {user} / {password}  (local sandbox; Ctrl-C stops it)", flush=True)
-        print(
-            f"starting airflow standalone: metadata {metadata}; its output: {shown(capture.path)}", flush=True
-        )
-        proc = subprocess.Popen(
-            ["airflow", "standalone"],
-            env={**os.environ, **env},
-            stdout=capture.file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            started = time.monotonic()
-            while proc.poll() is None:
-                if state := ui_dag_state(base, user, password):
-                    print(
-                        f"Airflow is ready after {time.monotonic() - started:.0f} s: delivery_window is {state}, "
-                        f"{base}/dags/delivery_window",
-                        flush=True,
-                    )
-                    break
-                time.sleep(2)
-            code = proc.wait()
-            print(
-                f"airflow standalone exited with status {code}; its output: {shown(capture.path)}", flush=True
-            )
-            return code or 1
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)  # standalone stops its components; SIGTERM would orphan them
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-            print("airflow standalone stopped", flush=True)
-            return 0
-        finally:
-            kill_session(proc.pid)
-            proc.wait()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def kill_session(sid: int) -> None:
-    """SIGKILL whatever is left of session ``sid``, one this command started: standalone's components, their
-    LocalExecutor workers, and the task processes those put in process groups of their own."""
-    import signal
-
-    proc = Path("/proc")
-    pids = [int(p.name) for p in proc.iterdir() if p.name.isdigit()] if proc.is_dir() else []
-    for pid in pids:
-        try:
-            if os.getsid(pid) == sid:
-                os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        os.killpg(sid, signal.SIGKILL)  # where there is no /proc: the session leader's group at least
-    except ProcessLookupError:
-        pass
-
-
-def ui_dag_state(base: str, user: str, password: str) -> str | None:
-    """``"paused"`` or ``"unpaused"`` once the API logs ``user`` in and knows delivery_window; None before."""
-    import json
-    import urllib.request
-
-    def call(path: str, token: str | None = None, body: dict | None = None) -> dict:
-        req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return json.loads(resp.read() or b"{}")
-
-    try:
-        token = call("/auth/token", body={"username": user, "password": password})["access_token"]
-        return "paused" if call("/api/v2/dags/delivery_window", token)["is_paused"] else "unpaused"
-    except (OSError, ValueError, KeyError):  # not up yet, or the DAG not parsed yet
-        return None
 
 
 def cmd_silence(args) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from delivery_window import cli, runtime
+from delivery_window import cli, cli_airflow, runtime
 from delivery_window.paths import ROOT
 
 HOME = Path("/tmp/airflow-ui-home")
@@ -131,7 +131,7 @@ def test_ready_means_logged_in_with_the_fixed_login_and_the_dag_known(monkeypatc
         return Resp({"access_token": "T"} if req.full_url.endswith("/auth/token") else answer)
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    state = cli.ui_dag_state("http://127.0.0.1:8080", *runtime.UI_LOGIN)
+    state = cli_airflow.ui_dag_state("http://127.0.0.1:8080", *runtime.UI_LOGIN)
     assert state == ("paused" if answer["is_paused"] else "unpaused")
     assert seen[0] == (
         "http://127.0.0.1:8080/auth/token",
@@ -148,4 +148,4 @@ def test_not_ready_while_the_api_does_not_answer(monkeypatch):
         raise urllib.error.URLError("connection refused")
 
     monkeypatch.setattr(urllib.request, "urlopen", refused)
-    assert cli.ui_dag_state("http://127.0.0.1:8080", *runtime.UI_LOGIN) is None
+    assert cli_airflow.ui_dag_state("http://127.0.0.1:8080", *runtime.UI_LOGIN) is None

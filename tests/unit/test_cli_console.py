@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from delivery_window import cli, console_log
+from delivery_window import cli, console_log, demo_progress
 
 # Chunks as the demo writes them (one write each), copied from a demo's log and shortened.
 NO_TASKS = (
@@ -161,16 +161,16 @@ def test_a_phase_line_is_printed_once_when_all_its_tasks_have_finished():
         ("delivery.choose_runbook", None, None),
         ("remediation_watcher", None, None),
     ]
-    assert cli.phase_lines(tis, t0, set()) == [
+    assert demo_progress.phase_lines(tis, t0, set()) == [
         ("pre_delivery", "pre-delivery   done: 3 tasks, 2 success, 1 skipped (+12 s)")
     ]
-    assert cli.phase_lines(tis, t0, {"pre_delivery"}) == []
+    assert demo_progress.phase_lines(tis, t0, {"pre_delivery"}) == []
     finished = [
         *tis[:3],
         ("delivery.monitor_window", "failed", at),
         ("delivery.choose_runbook", "upstream_failed", at),
     ]
-    assert cli.phase_lines(finished, t0, {"pre_delivery"}) == [
+    assert demo_progress.phase_lines(finished, t0, {"pre_delivery"}) == [
         ("delivery", "delivery       done: 2 tasks, 1 failed, 1 upstream_failed (+12 s)")
     ]
 
